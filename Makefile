@@ -1,0 +1,44 @@
+# The two commands the README promises: `make demo` and `make test`.
+# Each builds what it needs from nothing: system packages (when missing),
+# the project's virtualenv, and the project itself in editable mode.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_DIR := demo-data
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test lint bench system-deps clean
+
+system-deps:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "Python 3.11 or newer is required"; exit 1; }
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null \
+		|| { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q python3-venv python3-dev gcc; }
+
+$(STAMP): pyproject.toml | system-deps
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: $(STAMP) lint
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/hub_bench.py
+
+demo: $(STAMP)
+	rm -f $(DEMO_DIR)/hub.db $(DEMO_DIR)/hub.db-wal $(DEMO_DIR)/hub.db-shm
+	mkdir -p $(DEMO_DIR)
+	$(BIN)/fablab-hub --db $(DEMO_DIR)/hub.db init
+	$(BIN)/fablab-hub --db $(DEMO_DIR)/hub.db demo-data
+	$(BIN)/fablab-hub --db $(DEMO_DIR)/hub.db serve --host 127.0.0.1 --port 5000
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache .hypothesis *.egg-info

@@ -1,0 +1,1 @@
+"""Machine controllers: unlock for a session, lock with a reason, report state and usage."""

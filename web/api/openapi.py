@@ -1,0 +1,225 @@
+"""The OpenAPI 3.1 description of the station API, built from the protocol's schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk import __version__
+from web.protocol import BADGE_HASH, EVENT_SCHEMAS, MAX_BATCH, PERSON_ID, UUID
+
+_DATE = {"type": ["string", "null"], "format": "date"}
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+_ERRORS = {
+    "400": _error_response("Malformed request; `message` says what to fix"),
+    "401": _error_response("Missing or unknown machine token"),
+}
+
+_ACCESS_LIST = {
+    "type": "object",
+    "required": ["machine", "skill", "badge_hash", "badges"],
+    "properties": {
+        "machine": {
+            "type": "object",
+            "required": ["name", "kind", "out_of_service", "out_of_service_reason", "settings"],
+            "properties": {
+                "name": {"type": "string"},
+                "kind": {"type": "string"},
+                "out_of_service": {"type": "boolean"},
+                "out_of_service_reason": {"type": ["string", "null"]},
+                "settings": {"type": "object"},
+            },
+        },
+        "skill": {
+            "type": ["object", "null"],
+            "required": ["slug", "name_fr", "name_en", "validity_months", "inactivity_months"],
+            "properties": {
+                "slug": {"type": "string"},
+                "name_fr": {"type": "string"},
+                "name_en": {"type": ["string", "null"]},
+                "validity_months": {"type": ["integer", "null"]},
+                "inactivity_months": {"type": ["integer", "null"]},
+            },
+        },
+        "badge_hash": {
+            "type": "object",
+            "description": "Hash a tapped UID (upper-case hex) with HMAC-SHA256 under this key "
+            "and look the hex digest up in `badges`",
+            "required": ["algorithm", "key"],
+            "properties": {"algorithm": {"const": "hmac-sha256"}, "key": {"type": "string"}},
+        },
+        "badges": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["hash", "person", "level"],
+                "properties": {
+                    "hash": BADGE_HASH,
+                    "person": PERSON_ID,
+                    "level": {
+                        "type": ["integer", "null"],
+                        "minimum": 1,
+                        "maximum": 3,
+                        "description": "null: the person is not trained on this machine's skill",
+                    },
+                    "first_name": {"type": "string"},
+                    "supervisor": {"type": "boolean"},
+                    "valid_until": _DATE,
+                    "last_practice": _DATE,
+                },
+            },
+        },
+    },
+}
+
+_BATCH_RESULT = {
+    "type": "object",
+    "required": ["accepted", "duplicates", "rejected"],
+    "properties": {
+        "accepted": {"type": "array", "items": {"type": "string"}},
+        "duplicates": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Already received earlier; safe to delete from the outbox",
+        },
+        "rejected": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["index", "id", "reason"],
+                "properties": {
+                    "index": {"type": "integer", "description": "Position in the batch"},
+                    "id": {"type": ["string", "null"]},
+                    "reason": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def spec() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Fablab hub: station API",
+            "version": f"1 ({__version__})",
+            "description": "What a machine station reads (its access list) and writes (events).",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"machineToken": []}],
+        "paths": {
+            "/api/v1/access-list": {
+                "get": {
+                    "operationId": "getAccessList",
+                    "summary": "Everything the station needs to decide taps offline",
+                    "parameters": [
+                        {
+                            "name": "wait",
+                            "in": "query",
+                            "description": "Long poll: with If-None-Match, wait up to this many "
+                            "seconds for the list to change",
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 60},
+                        },
+                        {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}},
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The current list",
+                            "headers": {"ETag": {"schema": {"type": "string"}, "required": True}},
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/AccessList"}
+                                }
+                            },
+                        },
+                        "304": {"description": "Unchanged since the ETag sent"},
+                        **_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/events": {
+                "post": {
+                    "operationId": "postEvents",
+                    "summary": "Report a batch of station events (idempotent by event id)",
+                    "description": "Each event is validated against the schema of its `type` "
+                    "(components `Event_*`). A bad event is listed under `rejected` with a "
+                    "reason and does not stop the others.",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["events"],
+                                    "properties": {
+                                        "events": {
+                                            "type": "array",
+                                            "maxItems": MAX_BATCH,
+                                            "items": {"type": "object"},
+                                        }
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "What happened to each event",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/BatchResult"}
+                                }
+                            },
+                        },
+                        **_ERRORS,
+                        "413": _error_response("Body over 1 MiB: send smaller batches"),
+                    },
+                }
+            },
+            "/api/v1/openapi.json": {
+                "get": {
+                    "operationId": "getOpenApi",
+                    "summary": "This description",
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+        },
+        "components": {
+            "securitySchemes": {"machineToken": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["status", "code", "message"],
+                            "properties": {
+                                "status": {"type": "integer"},
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                            },
+                        }
+                    },
+                },
+                "AccessList": _ACCESS_LIST,
+                "BatchResult": _BATCH_RESULT,
+                "Uuid": UUID,
+                **{f"Event_{kind}": schema for kind, schema in EVENT_SCHEMAS.items()},
+            },
+        },
+    }

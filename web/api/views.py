@@ -1,0 +1,84 @@
+"""Station API routes: the access list (ETag, long poll), event batches, the spec."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from flask import Response, current_app, g, jsonify, request
+from werkzeug.exceptions import BadRequest
+
+from web.api import bp
+from web.api.openapi import spec
+from web.app import get_db
+from web.domain import events
+from web.protocol import MAX_BATCH
+
+
+def _wait_seconds() -> int:
+    raw = request.args.get("wait", "0")
+    limit = current_app.config["ACCESS_LIST_MAX_WAIT"]
+    if not raw.isdigit() or int(raw) > limit:
+        raise BadRequest(f"wait is a whole number of seconds from 0 to {limit}")
+    return int(raw)
+
+
+@bp.get("/access-list")
+def access_list() -> Response:
+    """The caller's access list; with If-None-Match and ?wait=N, a long poll.
+
+    Answers 304 at once when the list is unchanged and no wait was asked, or
+    when the wait runs out; answers 200 as soon as the list differs.
+    """
+    wait = _wait_seconds()
+    deadline = time.monotonic() + wait
+    cache = current_app.extensions["access_list_cache"]
+    watcher = current_app.extensions["revision_watcher"]
+    db = get_db()
+    while True:
+        revision, etag, body = cache.get(db, g.machine["id"])
+        if not request.if_none_match.contains_weak(etag):
+            response = Response(body, mimetype="application/json")
+            break
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            response = Response(status=304)
+            break
+        watcher.wait_for_change(revision, remaining)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+@bp.post("/events")
+def post_events() -> Response:
+    """A batch of station events; see the spec for the per-event outcome."""
+    try:
+        payload = json.loads(request.get_data(cache=False), parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as problem:
+        raise BadRequest(f"the body is not valid JSON: {problem}") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
+        raise BadRequest('the body must be a JSON object like {"events": [...]}')
+    batch = payload["events"]
+    if len(batch) > MAX_BATCH:
+        raise BadRequest(f"at most {MAX_BATCH} events per batch; send the rest in another")
+    result = events.ingest(get_db(), g.machine, batch)
+    if result.rejected:
+        current_app.logger.warning(
+            "%s: %d event(s) rejected, first: %s",
+            g.machine["name"],
+            len(result.rejected),
+            result.rejected[0]["reason"],
+        )
+    return jsonify(
+        {"accepted": result.accepted, "duplicates": result.duplicates, "rejected": result.rejected}
+    )
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(spec())

@@ -1,0 +1,61 @@
+"""The hub's application factory: defaults, then instance or test config, then blueprints."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g
+from sqlite_utils import Database
+
+from web.db import open_database
+from web.domain.access_list import AccessListCache
+from web.revision import RevisionWatcher
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def default_database_path(instance_path: str) -> str:
+    """`FABLAB_DB` if set, else `fablab.db` in the instance folder."""
+    return os.environ.get("FABLAB_DB") or str(Path(instance_path) / "fablab.db")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask("web", instance_relative_config=True)
+    app.config.from_mapping(
+        DATABASE=default_database_path(app.instance_path),
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        ACCESS_LIST_MAX_WAIT=60,
+        REVISION_POLL_SECONDS=0.2,
+    )
+    if test_config is None:
+        app.config.from_pyfile("hub.cfg", silent=True)
+    else:
+        app.config.from_mapping(test_config)
+
+    app.extensions["access_list_cache"] = AccessListCache()
+    app.extensions["revision_watcher"] = RevisionWatcher(
+        lambda: open_database(app.config["DATABASE"]), app.config["REVISION_POLL_SECONDS"]
+    )
+    app.teardown_appcontext(_close_db)
+
+    from web.api import bp as api_bp
+
+    app.register_blueprint(api_bp)
+    return app
+
+
+def get_db() -> Database:
+    """This request's connection, opened on first use and closed at teardown."""
+    if "db" not in g:
+        from flask import current_app
+
+        g.db = open_database(current_app.config["DATABASE"])
+    return g.db
+
+
+def _close_db(_error: BaseException | None = None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()

@@ -1,0 +1,54 @@
+"""Opening the hub's SQLite database, and its lifecycle inside a Flask request.
+
+Every connection gets the same settings: foreign keys enforced, a busy timeout
+so concurrent writers queue instead of failing, WAL so stations and pages read
+while events are written, and synchronous=FULL because an event acknowledged
+to a station (which then deletes it) must survive a power cut at the hub.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def open_database(path: str | Path) -> Database:
+    """Open (creating if needed) the hub database at `path`, configured for concurrent use."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    db = Database(conn)
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.execute("PRAGMA foreign_keys = ON")
+    if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal" and str(path) != ":memory:":
+        db.enable_wal()
+    db.execute("PRAGMA synchronous = FULL")
+    return db
+
+
+@contextmanager
+def writing(db: Database) -> Iterator[Database]:
+    """One write transaction that takes the write lock up front (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads first and writes later can fail at once
+    with SQLITE_BUSY when another writer got in between; taking the lock at the
+    start lets the busy timeout queue writers instead. Nested calls become
+    savepoints, so domain functions can be composed.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    db.commit()

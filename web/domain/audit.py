@@ -1,0 +1,23 @@
+"""The audit log: who did what to whom, for every action a facilitator or installer takes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlite_utils import Database
+
+from web.clock import now_iso
+
+
+def record(
+    db: Database, actor: str, action: str, subject: str | None = None, **details: Any
+) -> None:
+    db.execute(
+        "INSERT INTO audit_log (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)",
+        [now_iso(), actor, action, subject, json.dumps(details, ensure_ascii=False, default=str)],
+    )
+
+
+def entries(db: Database, limit: int = 100) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", [limit]))

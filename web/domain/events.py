@@ -1,0 +1,136 @@
+"""Ingesting a batch of station events: validate each, apply each once, report each.
+
+Idempotent by event id: an id already stored is a duplicate, acknowledged and
+not applied again. A bad event is rejected with a reason and never blocks the
+good ones around it: each event is applied inside its own savepoint.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from sqlite_utils import Database
+
+from web.clock import normalise_timestamp, now_iso
+from web.db import writing
+from web.domain import machines, sessions
+from web.domain.sessions import Rejected
+from web.protocol import EVENT_SCHEMAS
+
+_VALIDATORS = {kind: Draft202012Validator(schema) for kind, schema in EVENT_SCHEMAS.items()}
+_ENVELOPE = ("id", "type", "at", "machine")
+
+Applier = Callable[[Database, dict[str, Any], dict[str, Any]], None]
+_APPLIERS: dict[str, Applier] = {
+    "session_started": sessions.apply_started,
+    "session_ended": sessions.apply_ended,
+    "job": sessions.apply_job,
+}
+
+
+@dataclass
+class BatchResult:
+    accepted: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def reject(self, index: int, raw: Any, reason: str) -> None:
+        event_id = raw.get("id") if isinstance(raw, dict) else None
+        self.rejected.append(
+            {
+                "index": index,
+                "id": event_id if isinstance(event_id, str) else None,
+                "reason": reason,
+            }
+        )
+
+
+def validate(raw: Any, machine_name: str) -> dict[str, Any]:
+    """Return the event with only its known fields and `at` in the hub's format; raise Rejected."""
+    if not isinstance(raw, dict):
+        raise Rejected("an event must be a JSON object")
+    kind = raw.get("type")
+    validator = _VALIDATORS.get(kind) if isinstance(kind, str) else None
+    if validator is None:
+        raise Rejected(f"unknown event type {kind!r}; expected one of {', '.join(_VALIDATORS)}")
+    error = next(iter(sorted(validator.iter_errors(raw), key=lambda e: list(e.path))), None)
+    if error is not None:
+        where = "/".join(str(part) for part in error.path) or "event"
+        raise Rejected(f"{where}: {error.message}")
+    if raw.get("machine", machine_name) != machine_name:
+        raise Rejected("a station may only report events for its own machine")
+    try:
+        at = normalise_timestamp(raw["at"])
+    except ValueError as problem:
+        raise Rejected(f"at: {problem}") from None
+    known = EVENT_SCHEMAS[kind]["properties"]
+    return {**{key: value for key, value in raw.items() if key in known}, "at": at}
+
+
+def ingest(db: Database, machine: dict[str, Any], events: list[Any]) -> BatchResult:
+    """Validate, deduplicate and apply a station's batch in one transaction."""
+    result = BatchResult()
+    valid: list[tuple[int, dict[str, Any]]] = []
+    for index, raw in enumerate(events):
+        try:
+            valid.append((index, validate(raw, machine["name"])))
+        except Rejected as problem:
+            result.reject(index, raw, str(problem))
+    received_at = now_iso()
+    with writing(db):
+        for index, event in valid:
+            _ingest_one(db, machine, event, received_at, result, index)
+    # Report rejections in the order the station sent the events.
+    result.rejected.sort(key=lambda item: item["index"])
+    return result
+
+
+def _ingest_one(
+    db: Database,
+    machine: dict[str, Any],
+    event: dict[str, Any],
+    received_at: str,
+    result: BatchResult,
+    index: int,
+) -> None:
+    if event["type"] == "heartbeat":
+        # Not stored: only the newest matters, and keeping it is already idempotent.
+        machines.record_heartbeat(db, machine["id"], event["at"], _fields(event))
+        result.accepted.append(event["id"])
+        return
+    if db.execute("SELECT 1 FROM events WHERE id = ?", [event["id"]]).fetchone():
+        result.duplicates.append(event["id"])
+        return
+    try:
+        with db.atomic():
+            applier = _APPLIERS.get(event["type"])
+            if applier is not None:
+                applier(db, machine, event)
+            db.execute(
+                """
+                INSERT INTO events (id, machine_id, type, at, received_at, person_id, data)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    event["id"],
+                    machine["id"],
+                    event["type"],
+                    event["at"],
+                    received_at,
+                    event.get("person"),
+                    json.dumps(_fields(event), ensure_ascii=False),
+                ],
+            )
+    except Rejected as problem:
+        result.rejected.append({"index": index, "id": event["id"], "reason": str(problem)})
+    else:
+        result.accepted.append(event["id"])
+
+
+def _fields(event: dict[str, Any]) -> dict[str, Any]:
+    """The event's own fields, without the envelope every event has."""
+    return {key: value for key, value in event.items() if key not in _ENVELOPE}

@@ -1,0 +1,145 @@
+"""Trainings (grants): person × skill × level, by whom, when, until when.
+
+A person holds at most one current grant per skill (active or suspended). A new
+training supersedes the current one; nothing is ever deleted, and every change
+of status is written to `grant_changes` as well.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlite_utils import Database
+
+from web.clock import add_months, now_iso, today
+from web.db import writing
+from web.domain import audit, people
+from web.domain.errors import Conflict, Invalid, NotFound
+from web.domain.skills import get_skill
+
+LEVELS = {1: "Découverte", 2: "Autonome", 3: "Référent"}
+CURRENT = ("active", "suspended")
+
+
+def grant(
+    db: Database,
+    person_id: str,
+    skill: str,
+    *,
+    level: int,
+    valid_months: int | None = None,
+    by: str | None = None,
+    on: date | None = None,
+    actor: str,
+) -> int:
+    """Record a training; return the new grant's id.
+
+    Validity: `valid_months` if given, else the skill's validity (None: never
+    expires). The day of training (`on`, default today) counts as practice.
+    """
+    if level not in LEVELS:
+        raise Invalid("level must be 1 (Découverte), 2 (Autonome) or 3 (Référent)")
+    if valid_months is not None and valid_months <= 0:
+        raise Invalid("validity must be a positive number of months")
+    day = on or today()
+    with writing(db):
+        people.get_person(db, person_id)
+        skill_row = get_skill(db, skill)
+        months = valid_months or skill_row["validity_months"]
+        valid_until = add_months(day, months).isoformat() if months else None
+        now = now_iso()
+        previous = current_grant(db, person_id, skill_row["id"])
+        if previous is not None:
+            _change_status(
+                db, previous["id"], "superseded", "new training recorded", by=actor, at=now
+            )
+        granted_at = now if on is None else f"{day.isoformat()}T12:00:00.000Z"
+        grant_id = (
+            db["grants"]
+            .insert(
+                {
+                    "person_id": person_id,
+                    "skill_id": skill_row["id"],
+                    "level": level,
+                    "granted_by": by,
+                    "granted_at": granted_at,
+                    "valid_until": valid_until,
+                    "status": "active",
+                    "status_changed_at": now,
+                }
+            )
+            .last_pk
+        )
+        db["grant_changes"].insert(
+            {"grant_id": grant_id, "at": now, "status": "active", "reason": None, "by": actor}
+        )
+        audit.record(db, actor, "grant.add", person_id, skill=skill, level=level, by=by)
+    return grant_id
+
+
+def revoke(
+    db: Database, person_id: str, skill: str, *, reason: str | None = None, actor: str
+) -> None:
+    _end_or_pause(db, person_id, skill, "revoked", reason, actor)
+
+
+def suspend(db: Database, person_id: str, skill: str, *, reason: str, actor: str) -> None:
+    _end_or_pause(db, person_id, skill, "suspended", reason, actor)
+
+
+def reinstate(db: Database, person_id: str, skill: str, *, actor: str) -> None:
+    with writing(db):
+        current = current_grant(db, person_id, get_skill(db, skill)["id"])
+        if current is None or current["status"] != "suspended":
+            raise Conflict("there is no suspended training to reinstate")
+        _change_status(db, current["id"], "active", None, by=actor, at=now_iso())
+        audit.record(db, actor, "grant.reinstate", person_id, skill=skill)
+
+
+def _end_or_pause(
+    db: Database, person_id: str, skill: str, status: str, reason: str | None, actor: str
+) -> None:
+    with writing(db):
+        people.get_person(db, person_id)
+        current = current_grant(db, person_id, get_skill(db, skill)["id"])
+        if current is None:
+            raise NotFound(f"person {person_id} has no current training on {skill}")
+        _change_status(db, current["id"], status, reason, by=actor, at=now_iso())
+        audit.record(db, actor, f"grant.{status}", person_id, skill=skill, reason=reason)
+
+
+def _change_status(
+    db: Database, grant_id: int, status: str, reason: str | None, *, by: str, at: str
+) -> None:
+    db["grants"].update(
+        grant_id, {"status": status, "status_reason": reason, "status_changed_at": at}
+    )
+    db["grant_changes"].insert(
+        {"grant_id": grant_id, "at": at, "status": status, "reason": reason, "by": by}
+    )
+
+
+def current_grant(db: Database, person_id: str, skill_id: int) -> dict[str, Any] | None:
+    rows = list(
+        db.query(
+            "SELECT * FROM grants WHERE person_id = ? AND skill_id = ? AND status IN (?, ?)",
+            [person_id, skill_id, *CURRENT],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def history(db: Database, person_id: str) -> list[dict[str, Any]]:
+    """Every grant the person ever had, newest first, with the skill's slug."""
+    return list(
+        db.query(
+            """
+            SELECT grants.*, skills.slug AS skill
+            FROM grants JOIN skills ON skills.id = grants.skill_id
+            WHERE grants.person_id = ?
+            ORDER BY grants.granted_at DESC, grants.id DESC
+            """,
+            [person_id],
+        )
+    )

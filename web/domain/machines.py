@@ -1,0 +1,115 @@
+"""Machines and the tokens their stations authenticate with.
+
+A token is shown once, when made; the hub keeps only its SHA-256. Tokens are
+long random strings, so a plain (unsalted, fast) hash is the right tool: there
+is nothing to brute-force, and lookup by hash is one indexed query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from typing import Any
+
+from sqlite_utils import Database
+
+from web.clock import now_iso
+from web.db import writing
+from web.domain import audit
+from web.domain.errors import Conflict, Invalid, NotFound
+from web.domain.skills import SLUG, get_skill
+
+MACHINE_KINDS = ("relay", "laser", "sewing", "printer")
+TOKEN_PREFIX = "fab_"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_token() -> tuple[str, str]:
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+def add_machine(db: Database, name: str, *, kind: str, skill: str, actor: str) -> str:
+    """Create a machine that requires `skill`; return its station token (shown only now)."""
+    if not SLUG.match(name):
+        raise Invalid("a machine's name is lower-case letters, digits and dashes (e.g. laser-1)")
+    if kind not in MACHINE_KINDS:
+        raise Invalid(f"kind must be one of {', '.join(MACHINE_KINDS)}")
+    token, token_hash = _new_token()
+    with writing(db):
+        skill_row = get_skill(db, skill)
+        if db["machines"].count_where("name = ?", [name]):
+            raise Conflict(f"a machine named {name} already exists")
+        db["machines"].insert(
+            {
+                "name": name,
+                "kind": kind,
+                "skill_id": skill_row["id"],
+                "token_hash": token_hash,
+                "created_at": now_iso(),
+            }
+        )
+        audit.record(db, actor, "machine.add", name, kind=kind, skill=skill)
+    return token
+
+
+def rotate_token(db: Database, name: str, *, actor: str) -> str:
+    """Give the machine a new token; the old one stops working at once."""
+    token, token_hash = _new_token()
+    with writing(db):
+        machine = get_machine(db, name)
+        db["machines"].update(machine["id"], {"token_hash": token_hash})
+        audit.record(db, actor, "machine.token", name)
+    return token
+
+
+def get_machine(db: Database, name: str) -> dict[str, Any]:
+    rows = list(db.query("SELECT * FROM machines WHERE name = ?", [name]))
+    if not rows:
+        raise NotFound(f"no machine named {name}")
+    return rows[0]
+
+
+def machine_for_token(db: Database, token: str) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM machines WHERE token_hash = ?", [hash_token(token)]))
+    return rows[0] if rows else None
+
+
+def list_machines(db: Database) -> list[dict[str, Any]]:
+    return list(
+        db.query(
+            """
+            SELECT machines.*, skills.slug AS skill
+            FROM machines LEFT JOIN skills ON skills.id = machines.skill_id
+            ORDER BY machines.name
+            """
+        )
+    )
+
+
+def set_out_of_service(db: Database, name: str, reason: str | None, *, actor: str) -> None:
+    """Take the machine out of service with a reason, or (reason None) put it back."""
+    if reason is not None and not reason.strip():
+        raise Invalid("say why the machine is out of service")
+    with writing(db):
+        machine = get_machine(db, name)
+        db["machines"].update(
+            machine["id"],
+            {"out_of_service": int(reason is not None), "out_of_service_reason": reason},
+        )
+        audit.record(db, actor, "machine.out_of_service" if reason else "machine.in_service", name)
+
+
+def record_heartbeat(db: Database, machine_id: int, at: str, fields: dict[str, Any]) -> None:
+    """Keep the newest heartbeat only: replays and late arrivals change nothing."""
+    db.execute(
+        """
+        UPDATE machines SET last_heartbeat_at = :at, last_heartbeat = :fields
+        WHERE id = :id AND (last_heartbeat_at IS NULL OR last_heartbeat_at < :at)
+        """,
+        {"id": machine_id, "at": at, "fields": json.dumps(fields, ensure_ascii=False)},
+    )

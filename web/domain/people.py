@@ -1,0 +1,81 @@
+"""Residents. A person is known by a random pseudonymous id, a display name and nothing more
+than what statistics need (optional age band and gender) and what they consented to."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlite_utils import Database
+
+from web.clock import now_iso
+from web.db import writing
+from web.domain import audit
+from web.domain.errors import Invalid, NotFound
+
+AGE_BANDS = ("under_26", "26_44", "45_54", "55_plus")
+GENDERS = ("female", "male", "other")
+# Crockford's base32: no I, L, O or U, so an id read aloud or copied by hand survives.
+_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_ID_LENGTH = 8
+MAX_NAME_LENGTH = 80
+
+
+def new_person_id() -> str:
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
+
+
+def first_name(display_name: str) -> str:
+    """What a station may greet with: the first word of the display name."""
+    return display_name.split()[0] if display_name.strip() else ""
+
+
+def add_person(
+    db: Database,
+    display_name: str,
+    *,
+    age_band: str | None = None,
+    gender: str | None = None,
+    consent_statistics: bool = False,
+    consent_partner_sharing: bool = False,
+    actor: str,
+) -> str:
+    """Register a person and return their new pseudonymous id."""
+    name = " ".join(display_name.split())
+    if not name:
+        raise Invalid("a display name is required")
+    if len(name) > MAX_NAME_LENGTH:
+        raise Invalid(f"a display name has at most {MAX_NAME_LENGTH} characters")
+    if age_band is not None and age_band not in AGE_BANDS:
+        raise Invalid(f"age band must be one of {', '.join(AGE_BANDS)}")
+    if gender is not None and gender not in GENDERS:
+        raise Invalid(f"gender must be one of {', '.join(GENDERS)}")
+    with writing(db):
+        person_id = new_person_id()
+        while db["people"].count_where("id = ?", [person_id]):
+            person_id = new_person_id()
+        db["people"].insert(
+            {
+                "id": person_id,
+                "display_name": name,
+                "age_band": age_band,
+                "gender": gender,
+                "consent_statistics": int(consent_statistics),
+                "consent_partner_sharing": int(consent_partner_sharing),
+                "created_at": now_iso(),
+            }
+        )
+        audit.record(db, actor, "person.add", person_id)
+    return person_id
+
+
+def get_person(db: Database, person_id: str) -> dict[str, Any]:
+    """The person's row; NotFound if unknown or erased."""
+    rows = list(db.query("SELECT * FROM people WHERE id = ? AND erased_at IS NULL", [person_id]))
+    if not rows:
+        raise NotFound(f"no person with id {person_id}")
+    return rows[0]
+
+
+def exists(db: Database, person_id: str) -> bool:
+    return bool(db["people"].count_where("id = ? AND erased_at IS NULL", [person_id]))

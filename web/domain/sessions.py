@@ -1,0 +1,177 @@
+"""Sessions, built at the hub from the stations' events in whatever order they arrive.
+
+A session row is keyed by the station's session UUID. `session_started` and
+`session_ended` each fill their half; when both halves are there the session
+is folded, once, into the person's practice totals for the machine's skill.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlite_utils import Database
+
+from web.clock import seconds_between
+from web.domain import people
+from web.domain.errors import Conflict, NotFound
+
+TERMINAL_JOB_STATES = ("done", "failed", "cancelled")
+
+
+class Rejected(Conflict):
+    """An event that is well-formed but cannot be applied; the reason goes back to the station."""
+
+
+def _require_person(db: Database, person_id: str | None, role: str = "person") -> None:
+    if person_id is not None and not people.exists(db, person_id):
+        raise Rejected(f"unknown {role} {person_id}")
+
+
+def _session(db: Database, machine_id: int, session_id: str) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM sessions WHERE id = ?", [session_id]))
+    if rows and rows[0]["machine_id"] != machine_id:
+        raise Rejected(f"session {session_id} belongs to another machine")
+    return rows[0] if rows else None
+
+
+def apply_started(db: Database, machine: dict[str, Any], event: dict[str, Any]) -> None:
+    _require_person(db, event["person"])
+    _require_person(db, event.get("supervisor"), "supervisor")
+    existing = _session(db, machine["id"], event["session"])
+    if existing and existing["started_at"] is not None:
+        raise Rejected(f"session {event['session']} has already started")
+    db.execute(
+        """
+        INSERT INTO sessions (id, machine_id, person_id, supervisor_id, level, started_at)
+        VALUES (:session, :machine, :person, :supervisor, :level, :at)
+        ON CONFLICT (id) DO UPDATE SET
+            person_id = excluded.person_id,
+            supervisor_id = excluded.supervisor_id,
+            level = excluded.level,
+            started_at = excluded.started_at
+        """,
+        {
+            "session": event["session"],
+            "machine": machine["id"],
+            "person": event["person"],
+            "supervisor": event.get("supervisor"),
+            "level": event.get("level"),
+            "at": event["at"],
+        },
+    )
+    _fold_if_complete(db, event["session"])
+
+
+def apply_ended(db: Database, machine: dict[str, Any], event: dict[str, Any]) -> None:
+    _require_person(db, event.get("person"))
+    existing = _session(db, machine["id"], event["session"])
+    if existing and existing["ended_at"] is not None:
+        raise Rejected(f"session {event['session']} has already ended")
+    db.execute(
+        """
+        INSERT INTO sessions (id, machine_id, person_id, ended_at, end_reason, busy_seconds)
+        VALUES (:session, :machine, :person, :at, :reason, :busy)
+        ON CONFLICT (id) DO UPDATE SET
+            person_id = coalesce(sessions.person_id, excluded.person_id),
+            ended_at = excluded.ended_at,
+            end_reason = excluded.end_reason,
+            busy_seconds = excluded.busy_seconds
+        """,
+        {
+            "session": event["session"],
+            "machine": machine["id"],
+            "person": event.get("person"),
+            "at": event["at"],
+            "reason": event["reason"],
+            "busy": event.get("busy_seconds"),
+        },
+    )
+    _fold_if_complete(db, event["session"])
+
+
+def apply_job(db: Database, machine: dict[str, Any], event: dict[str, Any]) -> None:
+    """Keep the outcome of a session's print job on the session (progress is only logged)."""
+    if "session" not in event or event["state"] not in TERMINAL_JOB_STATES:
+        return
+    _session(db, machine["id"], event["session"])
+    job = {
+        key: event[key]
+        for key in ("state", "file", "print_time_seconds", "filament_mm")
+        if key in event
+    }
+    db.execute(
+        """
+        INSERT INTO sessions (id, machine_id, job) VALUES (:session, :machine, :job)
+        ON CONFLICT (id) DO UPDATE SET job = excluded.job
+        """,
+        {"session": event["session"], "machine": machine["id"], "job": json.dumps(job)},
+    )
+
+
+def _fold_if_complete(db: Database, session_id: str) -> None:
+    rows = list(
+        db.query(
+            """
+            SELECT sessions.*, machines.skill_id
+            FROM sessions JOIN machines ON machines.id = sessions.machine_id
+            WHERE sessions.id = ? AND sessions.counted = 0 AND sessions.person_id IS NOT NULL
+              AND sessions.started_at IS NOT NULL AND sessions.ended_at IS NOT NULL
+            """,
+            [session_id],
+        )
+    )
+    if not rows:
+        return
+    session = rows[0]
+    if session["skill_id"] is not None:
+        db.execute(
+            """
+            INSERT INTO practice (person_id, skill_id, sessions, supervised_sessions,
+                                  seconds, busy_seconds, first_at, last_at)
+            VALUES (:person, :skill, 1, :supervised, :seconds, :busy, :started, :ended)
+            ON CONFLICT (person_id, skill_id) DO UPDATE SET
+                sessions = sessions + 1,
+                supervised_sessions = supervised_sessions + excluded.supervised_sessions,
+                seconds = seconds + excluded.seconds,
+                busy_seconds = busy_seconds + excluded.busy_seconds,
+                first_at = min(coalesce(first_at, excluded.first_at), excluded.first_at),
+                last_at = max(coalesce(last_at, excluded.last_at), excluded.last_at)
+            """,
+            {
+                "person": session["person_id"],
+                "skill": session["skill_id"],
+                "supervised": int(session["supervisor_id"] is not None),
+                # A station's clock may step backwards; a session never lasts less than nothing.
+                "seconds": max(0.0, seconds_between(session["started_at"], session["ended_at"])),
+                "busy": session["busy_seconds"] or 0,
+                "started": session["started_at"],
+                "ended": session["ended_at"],
+            },
+        )
+    db.execute("UPDATE sessions SET counted = 1 WHERE id = ?", [session_id])
+
+
+def list_sessions(db: Database, since: str | None = None) -> list[dict[str, Any]]:
+    """Sessions started (or, when the start is not known yet, ended) at or after `since`."""
+    return list(
+        db.query(
+            """
+            SELECT sessions.id, machines.name AS machine, sessions.person_id AS person,
+                   sessions.supervisor_id AS supervisor, sessions.level,
+                   sessions.started_at, sessions.ended_at, sessions.end_reason,
+                   sessions.busy_seconds, sessions.job
+            FROM sessions JOIN machines ON machines.id = sessions.machine_id
+            WHERE :since IS NULL OR coalesce(sessions.started_at, sessions.ended_at) >= :since
+            ORDER BY coalesce(sessions.started_at, sessions.ended_at), sessions.id
+            """,
+            {"since": since},
+        )
+    )
+
+
+def get_session(db: Database, session_id: str) -> dict[str, Any]:
+    rows = list(db.query("SELECT * FROM sessions WHERE id = ?", [session_id]))
+    if not rows:
+        raise NotFound(f"no session {session_id}")
+    return rows[0]

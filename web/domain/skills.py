@@ -1,0 +1,76 @@
+"""Skills: what a machine requires, how long a training stays valid, and the jobs it leads to."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from sqlite_utils import Database
+
+from web.db import writing
+from web.domain import audit
+from web.domain.errors import Conflict, Invalid, NotFound
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+# France Travail's ROME 4.0 job codes: a letter for the domain, four digits.
+ROME_CODE = re.compile(r"^[A-N][0-9]{4}$")
+DEFAULT_VALIDITY_MONTHS = 24
+DEFAULT_INACTIVITY_MONTHS = 6
+
+
+def add_skill(
+    db: Database,
+    slug: str,
+    *,
+    name_fr: str,
+    name_en: str | None = None,
+    validity_months: int | None = DEFAULT_VALIDITY_MONTHS,
+    inactivity_months: int | None = DEFAULT_INACTIVITY_MONTHS,
+    rome_codes: list[str] | tuple[str, ...] = (),
+    actor: str,
+) -> int:
+    """Create a skill; `None` months mean the training never expires or never lapses."""
+    if not SLUG.match(slug):
+        raise Invalid(
+            "a skill's slug is lower-case letters, digits and dashes (e.g. decoupe-laser)"
+        )
+    if not name_fr.strip():
+        raise Invalid("a skill needs a French name")
+    for months in (validity_months, inactivity_months):
+        if months is not None and months <= 0:
+            raise Invalid("months must be a positive number")
+    codes = [code.strip().upper() for code in rome_codes]
+    bad = [code for code in codes if not ROME_CODE.match(code)]
+    if bad:
+        raise Invalid(f"not a ROME code (letter and four digits, e.g. H2905): {', '.join(bad)}")
+    with writing(db):
+        if db["skills"].count_where("slug = ?", [slug]):
+            raise Conflict(f"a skill named {slug} already exists")
+        skill_id = (
+            db["skills"]
+            .insert(
+                {
+                    "slug": slug,
+                    "name_fr": name_fr.strip(),
+                    "name_en": (name_en or "").strip() or None,
+                    "validity_months": validity_months,
+                    "inactivity_months": inactivity_months,
+                    "rome_codes": json.dumps(codes),
+                }
+            )
+            .last_pk
+        )
+        audit.record(db, actor, "skill.add", slug)
+    return skill_id
+
+
+def get_skill(db: Database, slug: str) -> dict[str, Any]:
+    rows = list(db.query("SELECT * FROM skills WHERE slug = ?", [slug]))
+    if not rows:
+        raise NotFound(f"no skill named {slug}")
+    return rows[0]
+
+
+def list_skills(db: Database) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM skills ORDER BY slug"))

@@ -1,0 +1,273 @@
+"""Schema changes as small registered functions, applied in order, each in its own transaction.
+
+`migrate()` brings any file, including an empty one, to the current schema and
+records each step in `_migrations`, so running it again does nothing. Add a
+change by writing a new function decorated with `@migration`; never edit one
+that has shipped.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Callable
+
+from sqlite_utils import Database
+
+from web.clock import now_iso
+from web.db import writing
+
+Migration = Callable[[Database], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(name: str) -> Callable[[Migration], Migration]:
+    def register(function: Migration) -> Migration:
+        if any(existing == name for existing, _ in MIGRATIONS):
+            raise ValueError(f"migration {name} registered twice")
+        MIGRATIONS.append((name, function))
+        return function
+
+    return register
+
+
+def applied(db: Database) -> set[str]:
+    if not db["_migrations"].exists():
+        return set()
+    return {row["name"] for row in db.query("SELECT name FROM _migrations")}
+
+
+def pending(db: Database) -> list[str]:
+    done = applied(db)
+    return [name for name, _ in MIGRATIONS if name not in done]
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply every pending migration; return the names applied (empty when up to date)."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    done = applied(db)
+    ran = []
+    for name, function in MIGRATIONS:
+        if name in done:
+            continue
+        with writing(db):
+            function(db)
+            db.execute(
+                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", [name, now_iso()]
+            )
+        ran.append(name)
+    return ran
+
+
+def _statements(db: Database, sql: str) -> None:
+    """Run a script statement by statement inside the current transaction.
+
+    `executescript` would commit first; sqlite3.complete_statement tells where
+    a statement ends, even inside a trigger's BEGIN ... END.
+    """
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            db.execute(buffer)
+            buffer = ""
+    if buffer.strip():
+        db.execute(buffer)
+
+
+# Tables whose changes can alter some station's access list, and for UPDATE the
+# columns that matter (None: any). Each change bumps `revision`, which the
+# access-list cache and the long poll watch.
+_ACCESS_LIST_SOURCES: dict[str, tuple[str, ...] | None] = {
+    "people": ("display_name", "erased_at"),
+    "badges": None,
+    "skills": None,
+    "grants": None,
+    "machines": ("name", "kind", "skill_id", "out_of_service", "out_of_service_reason", "settings"),
+    "facilitators": ("person_id", "disabled_at"),
+}
+
+
+@migration("0001_initial")
+def _initial(db: Database) -> None:
+    _statements(
+        db,
+        """
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE revision (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    value INTEGER NOT NULL
+);
+INSERT INTO revision (id, value) VALUES (1, 0);
+
+CREATE TABLE people (
+    id                      TEXT PRIMARY KEY,   -- pseudonymous, random, never reused
+    display_name            TEXT NOT NULL,
+    age_band                TEXT CHECK (age_band IN ('under_26', '26_44', '45_54', '55_plus')),
+    gender                  TEXT CHECK (gender IN ('female', 'male', 'other')),
+    consent_statistics      INTEGER NOT NULL DEFAULT 0 CHECK (consent_statistics IN (0, 1)),
+    consent_partner_sharing INTEGER NOT NULL DEFAULT 0 CHECK (consent_partner_sharing IN (0, 1)),
+    created_at              TEXT NOT NULL,
+    erased_at               TEXT
+);
+
+CREATE TABLE badges (
+    id             INTEGER PRIMARY KEY,
+    uid            TEXT NOT NULL,                   -- the card's bytes, upper-case hex
+    person_id      TEXT NOT NULL REFERENCES people(id),
+    assigned_at    TEXT NOT NULL,
+    revoked_at     TEXT,
+    revoked_reason TEXT
+);
+CREATE UNIQUE INDEX badges_uid_in_use ON badges(uid) WHERE revoked_at IS NULL;
+CREATE INDEX badges_person ON badges(person_id);
+
+CREATE TABLE skills (
+    id                INTEGER PRIMARY KEY,
+    slug              TEXT NOT NULL UNIQUE,
+    name_fr           TEXT NOT NULL,
+    name_en           TEXT,
+    validity_months   INTEGER CHECK (validity_months > 0),    -- NULL: never expires
+    inactivity_months INTEGER CHECK (inactivity_months > 0),  -- NULL: never lapses
+    rome_codes        TEXT NOT NULL DEFAULT '[]'               -- JSON array of ROME codes
+);
+
+CREATE TABLE machines (
+    id                    INTEGER PRIMARY KEY,
+    name                  TEXT NOT NULL UNIQUE,
+    kind                  TEXT NOT NULL,
+    skill_id              INTEGER REFERENCES skills(id),
+    token_hash            TEXT NOT NULL UNIQUE,          -- sha256 of the bearer token
+    out_of_service        INTEGER NOT NULL DEFAULT 0 CHECK (out_of_service IN (0, 1)),
+    out_of_service_reason TEXT,
+    settings              TEXT NOT NULL DEFAULT '{}',    -- JSON, passed to the station
+    created_at            TEXT NOT NULL,
+    last_heartbeat_at     TEXT,
+    last_heartbeat        TEXT                           -- JSON: version, state, outbox depth
+);
+
+CREATE TABLE grants (
+    id                INTEGER PRIMARY KEY,
+    person_id         TEXT NOT NULL REFERENCES people(id),
+    skill_id          INTEGER NOT NULL REFERENCES skills(id),
+    level             INTEGER NOT NULL CHECK (level BETWEEN 1 AND 3),
+    granted_by        TEXT,
+    granted_at        TEXT NOT NULL,
+    valid_until       TEXT,                              -- a date; NULL: no expiry
+    status            TEXT NOT NULL DEFAULT 'active'
+                      CHECK (status IN ('active', 'suspended', 'revoked', 'superseded')),
+    status_reason     TEXT,
+    status_changed_at TEXT
+);
+CREATE UNIQUE INDEX grants_current ON grants(person_id, skill_id)
+    WHERE status IN ('active', 'suspended');
+CREATE INDEX grants_skill ON grants(skill_id, status);
+CREATE TRIGGER grants_are_history BEFORE DELETE ON grants
+BEGIN
+    SELECT RAISE(ABORT, 'training history is never deleted');
+END;
+
+CREATE TABLE grant_changes (
+    id       INTEGER PRIMARY KEY,
+    grant_id INTEGER NOT NULL REFERENCES grants(id),
+    at       TEXT NOT NULL,
+    status   TEXT NOT NULL,
+    reason   TEXT,
+    by       TEXT
+);
+CREATE INDEX grant_changes_grant ON grant_changes(grant_id);
+CREATE TRIGGER grant_changes_are_history BEFORE DELETE ON grant_changes
+BEGIN
+    SELECT RAISE(ABORT, 'training history is never deleted');
+END;
+
+CREATE TABLE sessions (
+    id            TEXT PRIMARY KEY,                  -- the station's session UUID
+    machine_id    INTEGER NOT NULL REFERENCES machines(id),
+    person_id     TEXT REFERENCES people(id),
+    supervisor_id TEXT REFERENCES people(id),
+    level         INTEGER,
+    started_at    TEXT,                              -- NULL until session_started arrives
+    ended_at      TEXT,                              -- NULL while open or until session_ended
+    end_reason    TEXT,
+    busy_seconds  REAL,
+    job           TEXT,                              -- JSON: print job details
+    counted       INTEGER NOT NULL DEFAULT 0         -- folded into practice
+);
+CREATE INDEX sessions_started ON sessions(started_at);
+CREATE INDEX sessions_person ON sessions(person_id, started_at);
+CREATE INDEX sessions_machine ON sessions(machine_id, started_at);
+
+-- Per person and skill, what the sessions add up to. Kept when raw sessions
+-- are purged, and the source of 'last practice' for lapses by inactivity.
+CREATE TABLE practice (
+    person_id           TEXT NOT NULL REFERENCES people(id),
+    skill_id            INTEGER NOT NULL REFERENCES skills(id),
+    sessions            INTEGER NOT NULL DEFAULT 0,
+    supervised_sessions INTEGER NOT NULL DEFAULT 0,
+    seconds             REAL NOT NULL DEFAULT 0,
+    busy_seconds        REAL NOT NULL DEFAULT 0,
+    first_at            TEXT,
+    last_at             TEXT,
+    PRIMARY KEY (person_id, skill_id)
+);
+
+CREATE TABLE events (
+    id          TEXT PRIMARY KEY,                    -- the station's event UUID
+    machine_id  INTEGER NOT NULL REFERENCES machines(id),
+    type        TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    person_id   TEXT,
+    data        TEXT NOT NULL                        -- JSON: the event's own fields
+);
+CREATE INDEX events_at ON events(at);
+CREATE INDEX events_type_at ON events(type, at);
+CREATE INDEX events_person ON events(person_id);
+
+CREATE TABLE facilitators (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    password_hash TEXT,
+    person_id     TEXT REFERENCES people(id),        -- their own badge supervises level 1
+    created_at    TEXT NOT NULL,
+    disabled_at   TEXT
+);
+
+CREATE TABLE audit_log (
+    id      INTEGER PRIMARY KEY,
+    at      TEXT NOT NULL,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    subject TEXT,
+    details TEXT                                     -- JSON
+);
+CREATE INDEX audit_log_at ON audit_log(at)
+""",
+    )
+    for table, columns in _ACCESS_LIST_SOURCES.items():
+        for change in ("INSERT", "UPDATE", "DELETE"):
+            what = f"UPDATE OF {', '.join(columns)}" if change == "UPDATE" and columns else change
+            db.execute(
+                f"CREATE TRIGGER {table}_{change.lower()}_revision AFTER {what} ON {table} "
+                "BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END"
+            )
+    # The last-practice *date* is in the access list; a later time the same day is not.
+    db.execute(
+        "CREATE TRIGGER practice_insert_revision AFTER INSERT ON practice "
+        "BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END"
+    )
+    db.execute(
+        "CREATE TRIGGER practice_update_revision AFTER UPDATE OF last_at ON practice "
+        "WHEN date(NEW.last_at) IS NOT date(OLD.last_at) "
+        "BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END"
+    )
+    db.execute(
+        "INSERT INTO settings (key, value) VALUES ('badge_hash_secret', ?)",
+        [secrets.token_hex(32)],
+    )
