@@ -1,0 +1,92 @@
+"""Fixtures: a fresh migrated hub database per test, the app over it, and a small fablab."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlite_utils import Database
+
+from web.app import create_app
+from web.db import open_database
+from web.domain import badges, grants, machines, people, skills
+from web.migrations import migrate
+
+ACTOR = "test"
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "hub.db"
+
+
+@pytest.fixture
+def db(db_path: Path) -> Iterator[Database]:
+    database = open_database(db_path)
+    migrate(database)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def app(db: Database, db_path: Path) -> Flask:
+    return create_app({"DATABASE": str(db_path), "TESTING": True, "REVISION_POLL_SECONDS": 0.02})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@dataclass
+class Fablab:
+    """A laser and a sewing machine, and helpers to add people at any level."""
+
+    db: Database
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def person(self, name: str, uid: str | None = None, **levels: int) -> str:
+        person_id = people.add_person(self.db, name, actor=ACTOR)
+        if uid:
+            badges.assign_badge(self.db, person_id, uid, actor=ACTOR)
+        for skill, level in levels.items():
+            grants.grant(self.db, person_id, skill.replace("_", "-"), level=level, actor=ACTOR)
+        return person_id
+
+    def auth(self, machine: str = "laser") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[machine]}"}
+
+
+@pytest.fixture
+def fablab(db: Database) -> Fablab:
+    skills.add_skill(
+        db, "decoupe-laser", name_fr="Découpe laser", rome_codes=["H2905"], actor=ACTOR
+    )
+    skills.add_skill(db, "couture", name_fr="Couture", actor=ACTOR)
+    lab = Fablab(db)
+    lab.tokens["laser"] = machines.add_machine(
+        db, "laser", kind="laser", skill="decoupe-laser", actor=ACTOR
+    )
+    lab.tokens["couture"] = machines.add_machine(
+        db, "couture", kind="sewing", skill="couture", actor=ACTOR
+    )
+    return lab
+
+
+def event(type_: str, at: datetime | str | None = None, **fields: Any) -> dict[str, Any]:
+    """A station event as a station would send it."""
+    if at is None:
+        at = datetime.now(UTC)
+    return {
+        "id": str(uuid.uuid4()),
+        "type": type_,
+        "at": at if isinstance(at, str) else at.isoformat(),
+        **fields,
+    }

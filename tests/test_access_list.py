@@ -1,0 +1,183 @@
+"""The access list a station decides from: its content, its ETag and its long poll."""
+
+import threading
+import time
+from datetime import UTC, date, datetime
+
+from badge.uid import keyed_hash
+from tests.conftest import event
+from web.domain import badges, grants, machines, people
+
+ACTOR = "test"
+
+
+def fetch(client, fablab, machine="laser", **headers):
+    return client.get("/api/v1/access-list", headers={**fablab.auth(machine), **headers})
+
+
+def by_hash(body):
+    return {entry["hash"]: entry for entry in body["badges"]}
+
+
+def entry_for(body, uid):
+    return by_hash(body).get(keyed_hash(bytes.fromhex(body["badge_hash"]["key"]), uid))
+
+
+def test_a_station_gets_its_machine_its_skill_and_every_badge_in_use(client, fablab, db):
+    amina = fablab.person("Amina Benali", "04A1B2C3D4E5F6", decoupe_laser=3)
+    karim = fablab.person("Karim Diallo", "DEADBEEF", decoupe_laser=1, couture=2)
+    lucas = fablab.person("Lucas Petit", "CAFEF00D", couture=3)
+    fablab.person("No Badge", None, decoupe_laser=2)
+
+    body = fetch(client, fablab).get_json()
+    assert body["machine"] == {
+        "name": "laser",
+        "kind": "laser",
+        "out_of_service": False,
+        "out_of_service_reason": None,
+        "settings": {},
+    }
+    assert body["skill"]["slug"] == "decoupe-laser"
+    assert body["skill"]["inactivity_months"] == 6
+    assert len(body["badges"]) == 3
+
+    today = date.today().isoformat()
+    assert entry_for(body, "04A1B2C3D4E5F6") == {
+        "hash": keyed_hash(bytes.fromhex(body["badge_hash"]["key"]), "04A1B2C3D4E5F6"),
+        "person": amina,
+        "first_name": "Amina",
+        "level": 3,
+        "supervisor": True,
+        "valid_until": entry_for(body, "04A1B2C3D4E5F6")["valid_until"],
+        "last_practice": today,
+    }
+    assert entry_for(body, "DEADBEEF")["level"] == 1
+    assert entry_for(body, "DEADBEEF")["supervisor"] is False
+    # Trained on another skill only: listed so the station can say "not trained", without a name.
+    assert entry_for(body, "CAFEF00D") == {
+        "hash": entry_for(body, "CAFEF00D")["hash"],
+        "person": lucas,
+        "level": None,
+    }
+    assert karim != lucas
+
+
+def test_a_station_never_receives_uids_or_full_names(client, fablab):
+    fablab.person("Amina Benali", "04A1B2C3D4E5F6", decoupe_laser=3)
+    raw = fetch(client, fablab).get_data(as_text=True)
+    assert "04A1B2C3D4E5F6" not in raw.upper()
+    assert "Benali" not in raw
+
+
+def test_each_station_hashes_with_its_own_key(client, fablab):
+    fablab.person("Amina", "DEADBEEF", decoupe_laser=2, couture=2)
+    laser = fetch(client, fablab, "laser").get_json()
+    sewing = fetch(client, fablab, "couture").get_json()
+    assert laser["badge_hash"]["key"] != sewing["badge_hash"]["key"]
+    assert set(by_hash(laser)).isdisjoint(by_hash(sewing))
+
+
+def test_revoked_badges_and_revoked_or_suspended_trainings(client, fablab, db):
+    amina = fablab.person("Amina", "DEADBEEF", decoupe_laser=2)
+    karim = fablab.person("Karim", "CAFEF00D", decoupe_laser=2)
+    badges.revoke_badge(db, "DEADBEEF", reason="lost", actor=ACTOR)
+    grants.suspend(db, karim, "decoupe-laser", reason="check", actor=ACTOR)
+    body = fetch(client, fablab).get_json()
+    assert entry_for(body, "DEADBEEF") is None
+    assert entry_for(body, "CAFEF00D")["level"] is None
+    assert amina
+
+
+def test_expired_trainings_stay_listed_with_their_dates(client, fablab, db):
+    jean = people.add_person(db, "Jean Dupont", actor=ACTOR)
+    badges.assign_badge(db, jean, "12345678", actor=ACTOR)
+    grants.grant(
+        db, jean, "decoupe-laser", level=2, valid_months=1, on=date(2025, 1, 15), actor=ACTOR
+    )
+    entry = entry_for(fetch(client, fablab).get_json(), "12345678")
+    assert entry["valid_until"] == "2025-02-15"
+    assert entry["last_practice"] == "2025-01-15"
+
+
+def test_last_practice_follows_sessions(client, fablab, db):
+    amina = fablab.person("Amina", "DEADBEEF", decoupe_laser=2)
+    session = "9b2f1c3e-0000-4000-8000-000000000001"
+    start = datetime.now(UTC).replace(microsecond=0)
+    events = [
+        event("session_started", at=start, session=session, person=amina),
+        event("session_ended", at=start, session=session, reason="badge_out"),
+    ]
+    db.execute("UPDATE grants SET granted_at = '2026-01-02T10:00:00.000Z'")
+    assert entry_for(fetch(client, fablab).get_json(), "DEADBEEF")["last_practice"] == "2026-01-02"
+    client.post("/api/v1/events", headers=fablab.auth(), json={"events": events})
+    assert entry_for(fetch(client, fablab).get_json(), "DEADBEEF")["last_practice"] == str(
+        start.date()
+    )
+
+
+def test_304_when_nothing_changed_and_a_new_etag_when_something_did(client, fablab, db):
+    amina = fablab.person("Amina", "DEADBEEF", decoupe_laser=1)
+    first = fetch(client, fablab)
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "no-cache"
+    assert fetch(client, fablab).headers["ETag"] == etag
+
+    again = fetch(client, fablab, **{"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.headers["ETag"] == etag
+    assert fetch(client, fablab, **{"If-None-Match": f"W/{etag}"}).status_code == 304
+
+    # A change that does not touch this machine's list keeps the ETag.
+    fablab.person("Karim", None, couture=2)
+    assert fetch(client, fablab, **{"If-None-Match": etag}).status_code == 304
+
+    grants.grant(db, amina, "decoupe-laser", level=2, actor=ACTOR)
+    changed = fetch(client, fablab, **{"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != etag
+    assert entry_for(changed.get_json(), "DEADBEEF")["level"] == 2
+
+
+def test_out_of_service_reaches_the_list(client, fablab, db):
+    machines.set_out_of_service(db, "laser", "Lentille cassée", actor=ACTOR)
+    body = fetch(client, fablab).get_json()
+    assert body["machine"]["out_of_service"] is True
+    assert body["machine"]["out_of_service_reason"] == "Lentille cassée"
+    machines.set_out_of_service(db, "laser", None, actor=ACTOR)
+    assert fetch(client, fablab).get_json()["machine"]["out_of_service"] is False
+
+
+def test_a_long_poll_with_no_change_ends_in_304(client, fablab):
+    etag = fetch(client, fablab).headers["ETag"]
+    response = client.get(
+        "/api/v1/access-list?wait=1", headers={**fablab.auth(), "If-None-Match": etag}
+    )
+    assert response.status_code == 304
+
+
+def test_a_long_poll_wakes_up_when_a_training_is_revoked(app, fablab, db):
+    amina = fablab.person("Amina", "DEADBEEF", decoupe_laser=2)
+    etag = app.test_client().get("/api/v1/access-list", headers=fablab.auth()).headers["ETag"]
+    answers = []
+    waiting = threading.Thread(
+        target=lambda: answers.append(
+            app.test_client().get(
+                "/api/v1/access-list?wait=30", headers={**fablab.auth(), "If-None-Match": etag}
+            )
+        )
+    )
+    waiting.start()
+    deadline = time.monotonic() + 5
+    while not app.extensions["revision_watcher"]._waiters and time.monotonic() < deadline:
+        time.sleep(0.01)
+    grants.revoke(db, amina, "decoupe-laser", actor=ACTOR)
+    waiting.join(timeout=10)
+    assert answers, "the long poll did not answer"
+    assert answers[0].status_code == 200
+    assert entry_for(answers[0].get_json(), "DEADBEEF")["level"] is None
+
+
+def test_without_if_none_match_a_wait_answers_at_once(client, fablab):
+    assert fetch(client, fablab).status_code == 200
+    response = client.get("/api/v1/access-list?wait=60", headers=fablab.auth())
+    assert response.status_code == 200
