@@ -105,7 +105,8 @@ _BATCH_RESULT = {
 }
 
 
-def spec() -> dict[str, Any]:
+def spec(max_wait: int = 60) -> dict[str, Any]:
+    """The description, with the long-poll limit this hub is configured with."""
     return {
         "openapi": "3.1.0",
         "info": {
@@ -126,7 +127,7 @@ def spec() -> dict[str, Any]:
                             "in": "query",
                             "description": "Long poll: with If-None-Match, wait up to this many "
                             "seconds for the list to change",
-                            "schema": {"type": "integer", "minimum": 0, "maximum": 60},
+                            "schema": {"type": "integer", "minimum": 0, "maximum": max_wait},
                         },
                         {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}},
                     ],
@@ -163,7 +164,11 @@ def spec() -> dict[str, Any]:
                                         "events": {
                                             "type": "array",
                                             "maxItems": MAX_BATCH,
-                                            "items": {"type": "object"},
+                                            "items": {
+                                                "description": "An event (components "
+                                                "`Event_*`); anything else is listed "
+                                                "under `rejected` with a reason"
+                                            },
                                         }
                                     },
                                 }
@@ -193,7 +198,8 @@ def spec() -> dict[str, Any]:
                         "200": {
                             "description": "OpenAPI 3.1",
                             "content": {"application/json": {"schema": {"type": "object"}}},
-                        }
+                        },
+                        "400": _ERRORS["400"],
                     },
                 }
             },

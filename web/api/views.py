@@ -14,6 +14,17 @@ from web.app import get_db
 from web.domain import events
 from web.protocol import MAX_BATCH
 
+# Query parameters each route understands; anything else is a mistake worth reporting
+# (a station asking for `?wiat=30` should hear about it, not silently stop long-polling).
+_QUERY = {"api.access_list": {"wait"}, "api.post_events": set(), "api.openapi": set()}
+
+
+@bp.before_request
+def _known_query_only() -> None:
+    unknown = set(request.args) - _QUERY.get(request.endpoint or "", set())
+    if unknown:
+        raise BadRequest(f"unknown query parameter(s): {', '.join(sorted(unknown))}")
+
 
 def _wait_seconds() -> int:
     raw = request.args.get("wait", "0")
@@ -81,4 +92,4 @@ def post_events() -> Response:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    return jsonify(spec())
+    return jsonify(spec(current_app.config["ACCESS_LIST_MAX_WAIT"]))
