@@ -7,7 +7,6 @@ own bytes as upper-case hex, so normalise at every boundary.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 
@@ -46,4 +45,4 @@ def keyed_hash(key: bytes, uid: str) -> str:
     The hub gives each station its own key, so access lists taken from two
     stations cannot be matched against each other without the hub.
     """
-    return hmac.new(key, uid.encode("ascii"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, uid.encode("ascii"), "sha256").hex()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
 
+    app.extensions["connections"] = ConnectionPerThread(app.config["DATABASE"])
     app.extensions["access_list_cache"] = AccessListCache()
     app.extensions["revision_watcher"] = RevisionWatcher(
         lambda: open_database(app.config["DATABASE"]), app.config["REVISION_POLL_SECONDS"]
@@ -46,16 +48,37 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+class ConnectionPerThread:
+    """One open connection per server thread, reused from request to request.
+
+    Opening a connection and setting its pragmas costs about 0.7 ms, more than
+    answering a 304 does; waitress serves from a fixed set of threads, so each
+    keeps its own. Connections are in autocommit mode between requests, so a
+    reused one always reads the latest committed data.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._local = threading.local()
+
+    def get(self) -> Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = open_database(self._path)
+        return db
+
+
 def get_db() -> Database:
-    """This request's connection, opened on first use and closed at teardown."""
+    """This request's connection (its thread's), bound to `g` for the request."""
     if "db" not in g:
         from flask import current_app
 
-        g.db = open_database(current_app.config["DATABASE"])
+        g.db = current_app.extensions["connections"].get()
     return g.db
 
 
 def _close_db(_error: BaseException | None = None) -> None:
+    """Leave the thread's connection clean for the next request: no open transaction."""
     db = g.pop("db", None)
-    if db is not None:
-        db.close()
+    if db is not None and db.conn.in_transaction:
+        db.rollback()

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from sqlite_utils import Database
 
 from web.clock import now_iso
-from web.db import writing
+from web.db import fetch_all, writing
 
 Migration = Callable[[Database], None]
 MIGRATIONS: list[tuple[str, Migration]] = []
@@ -34,7 +34,7 @@ def migration(name: str) -> Callable[[Migration], Migration]:
 def applied(db: Database) -> set[str]:
     if not db["_migrations"].exists():
         return set()
-    return {row["name"] for row in db.query("SELECT name FROM _migrations")}
+    return {row["name"] for row in fetch_all(db, "SELECT name FROM _migrations")}
 
 
 def pending(db: Database) -> list[str]:
@@ -166,6 +166,7 @@ CREATE TABLE grants (
 );
 CREATE UNIQUE INDEX grants_current ON grants(person_id, skill_id)
     WHERE status IN ('active', 'suspended');
+CREATE INDEX grants_person ON grants(person_id, skill_id, status);
 CREATE INDEX grants_skill ON grants(skill_id, status);
 CREATE TRIGGER grants_are_history BEFORE DELETE ON grants
 BEGIN
@@ -238,6 +239,8 @@ CREATE TABLE facilitators (
     created_at    TEXT NOT NULL,
     disabled_at   TEXT
 );
+
+CREATE INDEX facilitators_person ON facilitators(person_id);
 
 CREATE TABLE audit_log (
     id      INTEGER PRIMARY KEY,

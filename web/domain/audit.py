@@ -8,6 +8,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from web.clock import now_iso
+from web.db import fetch_all
 
 
 def record(
@@ -20,4 +21,4 @@ def record(
 
 
 def entries(db: Database, limit: int = 100) -> list[dict[str, Any]]:
-    return list(db.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", [limit]))
+    return fetch_all(db, "SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", [limit])

@@ -10,7 +10,7 @@ from sqlite_utils import Database
 
 from badge.uid import InvalidUid, normalise_uid
 from web.clock import now_iso
-from web.db import writing
+from web.db import fetch_one, writing
 from web.domain import audit, people
 from web.domain.errors import Conflict, Invalid, NotFound
 
@@ -55,8 +55,7 @@ def revoke_badge(db: Database, uid: str, *, reason: str | None = None, actor: st
 
 def owner_of(db: Database, uid: str) -> dict[str, Any] | None:
     """The badge row in use with this UID, or None."""
-    rows = list(db.query("SELECT * FROM badges WHERE uid = ? AND revoked_at IS NULL", [uid]))
-    return rows[0] if rows else None
+    return fetch_one(db, "SELECT * FROM badges WHERE uid = ? AND revoked_at IS NULL", [uid])
 
 
 def station_key(db: Database, machine_id: int) -> bytes:

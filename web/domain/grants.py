@@ -13,7 +13,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from web.clock import add_months, now_iso, today
-from web.db import writing
+from web.db import fetch_all, fetch_one, writing
 from web.domain import audit, people
 from web.domain.errors import Conflict, Invalid, NotFound
 from web.domain.skills import get_skill
@@ -121,25 +121,22 @@ def _change_status(
 
 
 def current_grant(db: Database, person_id: str, skill_id: int) -> dict[str, Any] | None:
-    rows = list(
-        db.query(
-            "SELECT * FROM grants WHERE person_id = ? AND skill_id = ? AND status IN (?, ?)",
-            [person_id, skill_id, *CURRENT],
-        )
+    return fetch_one(
+        db,
+        "SELECT * FROM grants WHERE person_id = ? AND skill_id = ? AND status IN (?, ?)",
+        [person_id, skill_id, *CURRENT],
     )
-    return rows[0] if rows else None
 
 
 def history(db: Database, person_id: str) -> list[dict[str, Any]]:
     """Every grant the person ever had, newest first, with the skill's slug."""
-    return list(
-        db.query(
-            """
+    return fetch_all(
+        db,
+        """
             SELECT grants.*, skills.slug AS skill
             FROM grants JOIN skills ON skills.id = grants.skill_id
             WHERE grants.person_id = ?
             ORDER BY grants.granted_at DESC, grants.id DESC
             """,
-            [person_id],
-        )
+        [person_id],
     )

@@ -15,7 +15,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from web.clock import now_iso
-from web.db import writing
+from web.db import fetch_all, fetch_one, writing
 from web.domain import audit
 from web.domain.errors import Conflict, Invalid, NotFound
 from web.domain.skills import SLUG, get_skill
@@ -68,26 +68,24 @@ def rotate_token(db: Database, name: str, *, actor: str) -> str:
 
 
 def get_machine(db: Database, name: str) -> dict[str, Any]:
-    rows = list(db.query("SELECT * FROM machines WHERE name = ?", [name]))
-    if not rows:
+    row = fetch_one(db, "SELECT * FROM machines WHERE name = ?", [name])
+    if row is None:
         raise NotFound(f"no machine named {name}")
-    return rows[0]
+    return row
 
 
 def machine_for_token(db: Database, token: str) -> dict[str, Any] | None:
-    rows = list(db.query("SELECT * FROM machines WHERE token_hash = ?", [hash_token(token)]))
-    return rows[0] if rows else None
+    return fetch_one(db, "SELECT * FROM machines WHERE token_hash = ?", [hash_token(token)])
 
 
 def list_machines(db: Database) -> list[dict[str, Any]]:
-    return list(
-        db.query(
-            """
+    return fetch_all(
+        db,
+        """
             SELECT machines.*, skills.slug AS skill
             FROM machines LEFT JOIN skills ON skills.id = machines.skill_id
             ORDER BY machines.name
-            """
-        )
+            """,
     )
 
 

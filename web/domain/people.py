@@ -9,7 +9,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from web.clock import now_iso
-from web.db import writing
+from web.db import fetch_one, writing
 from web.domain import audit
 from web.domain.errors import Invalid, NotFound
 
@@ -71,10 +71,10 @@ def add_person(
 
 def get_person(db: Database, person_id: str) -> dict[str, Any]:
     """The person's row; NotFound if unknown or erased."""
-    rows = list(db.query("SELECT * FROM people WHERE id = ? AND erased_at IS NULL", [person_id]))
-    if not rows:
+    row = fetch_one(db, "SELECT * FROM people WHERE id = ? AND erased_at IS NULL", [person_id])
+    if row is None:
         raise NotFound(f"no person with id {person_id}")
-    return rows[0]
+    return row
 
 
 def exists(db: Database, person_id: str) -> bool:

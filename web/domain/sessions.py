@@ -13,6 +13,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from web.clock import seconds_between
+from web.db import fetch_all, fetch_one
 from web.domain import people
 from web.domain.errors import Conflict, NotFound
 
@@ -20,7 +21,11 @@ TERMINAL_JOB_STATES = ("done", "failed", "cancelled")
 
 
 class Rejected(Conflict):
-    """An event that is well-formed but cannot be applied; the reason goes back to the station."""
+    """An event that is well-formed but cannot be applied; the reason goes back to the station.
+
+    Appliers raise it before they write anything: ingestion then only has to
+    remove the event's own row, with no savepoint per event.
+    """
 
 
 def _require_person(db: Database, person_id: str | None, role: str = "person") -> None:
@@ -29,10 +34,10 @@ def _require_person(db: Database, person_id: str | None, role: str = "person") -
 
 
 def _session(db: Database, machine_id: int, session_id: str) -> dict[str, Any] | None:
-    rows = list(db.query("SELECT * FROM sessions WHERE id = ?", [session_id]))
-    if rows and rows[0]["machine_id"] != machine_id:
+    row = fetch_one(db, "SELECT * FROM sessions WHERE id = ?", [session_id])
+    if row is not None and row["machine_id"] != machine_id:
         raise Rejected(f"session {session_id} belongs to another machine")
-    return rows[0] if rows else None
+    return row
 
 
 def apply_started(db: Database, machine: dict[str, Any], event: dict[str, Any]) -> None:
@@ -110,20 +115,18 @@ def apply_job(db: Database, machine: dict[str, Any], event: dict[str, Any]) -> N
 
 
 def _fold_if_complete(db: Database, session_id: str) -> None:
-    rows = list(
-        db.query(
-            """
+    session = fetch_one(
+        db,
+        """
             SELECT sessions.*, machines.skill_id
             FROM sessions JOIN machines ON machines.id = sessions.machine_id
             WHERE sessions.id = ? AND sessions.counted = 0 AND sessions.person_id IS NOT NULL
               AND sessions.started_at IS NOT NULL AND sessions.ended_at IS NOT NULL
             """,
-            [session_id],
-        )
+        [session_id],
     )
-    if not rows:
+    if session is None:
         return
-    session = rows[0]
     if session["skill_id"] is not None:
         db.execute(
             """
@@ -154,9 +157,9 @@ def _fold_if_complete(db: Database, session_id: str) -> None:
 
 def list_sessions(db: Database, since: str | None = None) -> list[dict[str, Any]]:
     """Sessions started (or, when the start is not known yet, ended) at or after `since`."""
-    return list(
-        db.query(
-            """
+    return fetch_all(
+        db,
+        """
             SELECT sessions.id, machines.name AS machine, sessions.person_id AS person,
                    sessions.supervisor_id AS supervisor, sessions.level,
                    sessions.started_at, sessions.ended_at, sessions.end_reason,
@@ -165,13 +168,12 @@ def list_sessions(db: Database, since: str | None = None) -> list[dict[str, Any]
             WHERE :since IS NULL OR coalesce(sessions.started_at, sessions.ended_at) >= :since
             ORDER BY coalesce(sessions.started_at, sessions.ended_at), sessions.id
             """,
-            {"since": since},
-        )
+        {"since": since},
     )
 
 
 def get_session(db: Database, session_id: str) -> dict[str, Any]:
-    rows = list(db.query("SELECT * FROM sessions WHERE id = ?", [session_id]))
-    if not rows:
+    row = fetch_one(db, "SELECT * FROM sessions WHERE id = ?", [session_id])
+    if row is None:
         raise NotFound(f"no session {session_id}")
-    return rows[0]
+    return row

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from web.db import writing
+from web.db import fetch_all, fetch_one, writing
 from web.domain import audit
 from web.domain.errors import Conflict, Invalid, NotFound
 
@@ -66,11 +66,11 @@ def add_skill(
 
 
 def get_skill(db: Database, slug: str) -> dict[str, Any]:
-    rows = list(db.query("SELECT * FROM skills WHERE slug = ?", [slug]))
-    if not rows:
+    row = fetch_one(db, "SELECT * FROM skills WHERE slug = ?", [slug])
+    if row is None:
         raise NotFound(f"no skill named {slug}")
-    return rows[0]
+    return row
 
 
 def list_skills(db: Database) -> list[dict[str, Any]]:
-    return list(db.query("SELECT * FROM skills ORDER BY slug"))
+    return fetch_all(db, "SELECT * FROM skills ORDER BY slug")
