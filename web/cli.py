@@ -123,6 +123,7 @@ def serve(hub: Hub, host: str, port: int, threads: int) -> None:
     hub.close()
     app = create_app({"DATABASE": hub.path})
     click.echo(f"Hub serving {hub.path} on http://{host}:{port}/ (Ctrl-C to stop)")
+    click.echo(f"  station API: http://{host}:{port}/api/v1/ (described at /api/v1/openapi.json)")
     waitress.serve(app, host=host, port=port, threads=threads, ident="fablab-hub")
 
 
@@ -143,6 +144,11 @@ def demo_data(db: Database, actor: str) -> None:
     click.echo("Demo station tokens (put one in a station's [hub] token):")
     for name, token in loaded["tokens"].items():
         click.echo(f"  {name:<14} {token}")
+    click.echo("See what the laser's station sees:")
+    click.echo(
+        f"  curl -H 'Authorization: Bearer {loaded['tokens']['laser']}' "
+        "http://127.0.0.1:5000/api/v1/access-list"
+    )
 
 
 # --- skills ---------------------------------------------------------------------------------

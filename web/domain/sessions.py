@@ -40,12 +40,19 @@ def _session(db: Database, machine_id: int, session_id: str) -> dict[str, Any] |
     return row
 
 
+def _require_half_missing(
+    db: Database, machine: dict[str, Any], session_id: str, column: str, verb: str
+) -> None:
+    """Each half of a session arrives once: a second start or end (new event id) is refused."""
+    existing = _session(db, machine["id"], session_id)
+    if existing is not None and existing[column] is not None:
+        raise Rejected(f"session {session_id} has already {verb}")
+
+
 def apply_started(db: Database, machine: dict[str, Any], event: dict[str, Any]) -> None:
     _require_person(db, event["person"])
     _require_person(db, event.get("supervisor"), "supervisor")
-    existing = _session(db, machine["id"], event["session"])
-    if existing and existing["started_at"] is not None:
-        raise Rejected(f"session {event['session']} has already started")
+    _require_half_missing(db, machine, event["session"], "started_at", "started")
     db.execute(
         """
         INSERT INTO sessions (id, machine_id, person_id, supervisor_id, level, started_at)
@@ -70,9 +77,7 @@ def apply_started(db: Database, machine: dict[str, Any], event: dict[str, Any]) 
 
 def apply_ended(db: Database, machine: dict[str, Any], event: dict[str, Any]) -> None:
     _require_person(db, event.get("person"))
-    existing = _session(db, machine["id"], event["session"])
-    if existing and existing["ended_at"] is not None:
-        raise Rejected(f"session {event['session']} has already ended")
+    _require_half_missing(db, machine, event["session"], "ended_at", "ended")
     db.execute(
         """
         INSERT INTO sessions (id, machine_id, person_id, ended_at, end_reason, busy_seconds)
