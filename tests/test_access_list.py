@@ -4,6 +4,8 @@ import threading
 import time
 from datetime import UTC, date, datetime
 
+import pytest
+
 from badge.uid import keyed_hash
 from tests.conftest import event
 from web.domain import badges, grants, machines, people
@@ -155,8 +157,8 @@ def test_a_long_poll_with_no_change_ends_in_304(client, fablab):
     assert response.status_code == 304
 
 
-def test_a_long_poll_wakes_up_when_a_training_is_revoked(app, fablab, db):
-    amina = fablab.person("Amina", "DEADBEEF", decoupe_laser=2)
+def _long_poll_across(app, fablab, change):
+    """Start a long poll, make `change` once the poll is waiting, return the answer."""
     etag = app.test_client().get("/api/v1/access-list", headers=fablab.auth()).headers["ETag"]
     answers = []
     waiting = threading.Thread(
@@ -167,14 +169,43 @@ def test_a_long_poll_wakes_up_when_a_training_is_revoked(app, fablab, db):
         )
     )
     waiting.start()
+    watcher = app.extensions["revision_watcher"]
     deadline = time.monotonic() + 5
-    while not app.extensions["revision_watcher"]._waiters and time.monotonic() < deadline:
+    while not watcher._waiters and time.monotonic() < deadline:
         time.sleep(0.01)
-    grants.revoke(db, amina, "decoupe-laser", actor=ACTOR)
+    change()
     waiting.join(timeout=10)
+    # Had the change not woken it, the poll would still be waiting, or end in a 304.
     assert answers, "the long poll did not answer"
     assert answers[0].status_code == 200
-    assert entry_for(answers[0].get_json(), "DEADBEEF")["level"] is None
+    assert answers[0].headers["ETag"] != etag
+    return answers[0].get_json()
+
+
+CHANGES = {
+    "training revoked": lambda db, who: grants.revoke(db, who, "decoupe-laser", actor=ACTOR),
+    "badge revoked": lambda db, who: badges.revoke_badge(db, "DEADBEEF", actor=ACTOR),
+    "person renamed": lambda db, who: db.execute(
+        "UPDATE people SET display_name = 'Aminata B' WHERE id = ?", [who]
+    ),
+    "machine out of service": lambda db, who: machines.set_out_of_service(
+        db, "laser", "Maintenance", actor=ACTOR
+    ),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=list(CHANGES))
+def test_a_long_poll_wakes_up_on_any_change_the_list_depends_on(app, fablab, db, change):
+    amina = fablab.person("Amina", "DEADBEEF", decoupe_laser=2)
+    body = _long_poll_across(app, fablab, lambda: CHANGES[change](db, amina))
+    entry = entry_for(body, "DEADBEEF")
+    expected = {
+        "training revoked": lambda: entry["level"] is None,
+        "badge revoked": lambda: entry is None,
+        "person renamed": lambda: entry["first_name"] == "Aminata",
+        "machine out of service": lambda: body["machine"]["out_of_service"],
+    }
+    assert expected[change]()
 
 
 def test_without_if_none_match_a_wait_answers_at_once(client, fablab):
