@@ -27,9 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.servers import served_hub
 from web.db import open_database, writing
 from web.domain import badges, grants, machines, people, skills
+from web.domain import events as events_domain
 from web.migrations import migrate
 
-PEOPLE, MACHINES, BATCH, BATCHES = 2000, 20, 100, 60
+PEOPLE, MACHINES, BATCH, BATCHES = 2000, 20, 100, 200
 SKILLS = ("decoupe-laser", "couture", "impression-3d")
 
 
@@ -127,6 +128,19 @@ def ingest(base: str, tokens: dict[str, str], ids: list[str], stations: int) -> 
     return sum(len(b) for w in work.values() for b in w) / (time.perf_counter() - began)
 
 
+def ingest_in_process(path: Path, tokens: dict[str, str], ids: list[str]) -> float:
+    """The same work without HTTP: what the hub's domain code alone sustains on one core."""
+    db = open_database(path)
+    machine = machines.machine_for_token(db, tokens["machine-01"])
+    work = list(batches(ids, BATCHES // 2, datetime(2027, 1, 1, tzinfo=UTC)))
+    began = time.perf_counter()
+    for batch in work:
+        events_domain.ingest(db, machine, batch)
+    rate = sum(len(batch) for batch in work) / (time.perf_counter() - began)
+    db.close()
+    return rate
+
+
 def latencies(request, count: int, before=lambda: None) -> tuple[float, float]:
     """p50 and p99 in ms of `request`, with `before` run (untimed) ahead of each."""
     samples = []
@@ -168,6 +182,7 @@ def main() -> None:
             rebuild = latencies(get, 100, before=change)
             db.close()
             rates = {n: ingest(base, tokens, ids, n) for n in (1, 4)}
+        in_process = ingest_in_process(path, tokens, ids)
 
         print()
         print(f"{'figure':<48}{'p50':>10}{'p99':>10}")
@@ -180,6 +195,7 @@ def main() -> None:
         for stations, rate in rates.items():
             label = f"events ingested/s, batches of {BATCH}, {stations} station(s)"
             print(f"{label:<48}{rate:>10.0f}")
+        print(f"{'events ingested/s, in-process, no HTTP':<48}{in_process:>10.0f}")
 
 
 if __name__ == "__main__":
