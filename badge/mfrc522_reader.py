@@ -1,0 +1,119 @@
+"""MFRC522 readers on SPI (13.56 MHz, ISO 14443A cards), through the `mfrc522` library.
+
+The library only reads 4-byte UIDs and its SimpleMFRC522 folds a check byte
+into the number, so this reader drives the chip with the library's own
+primitives (request, transceive, CRC coprocessor) and walks the cascade
+levels itself: 4-, 7- and 10-byte UIDs come out as the card's own bytes.
+
+Each poll wakes any card in the field (WUPA), selects it, then halts it; a
+card held on the reader is read at every poll, and the debounce makes it one
+tap. Two cards at once, a garbled BCC or a bad CRC give no read at all.
+`mfrc522` refuses to import off a Raspberry Pi, so it is imported only when
+the reader opens.
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+from operator import xor
+from typing import Any
+
+from badge.reader import DeviceReader
+
+SELECT = (0x93, 0x95, 0x97)
+CASCADE_TAG = 0x88
+CASCADE_BIT = 0x04
+HLTA = 0x50
+# VersionReg of genuine chips (1.0, 2.0) and of the common clones.
+KNOWN_VERSIONS = frozenset({0x91, 0x92, 0x88, 0x12, 0xB2})
+
+
+class Mfrc522Unavailable(OSError):
+    """No working MFRC522 on the bus (library missing, not a Pi, wiring)."""
+
+
+class Mfrc522Reader(DeviceReader):
+    kind = "mfrc522"
+
+    def __init__(
+        self,
+        *,
+        bus: int = 0,
+        device: int = 0,
+        pin_rst: int = 22,
+        poll_interval: float = 0.05,
+        name: str | None = None,
+        gap: float = 1.0,
+    ) -> None:
+        super().__init__(name=name or f"mfrc522:spi{bus}.{device}", gap=gap)
+        self.bus, self.spi_device, self.pin_rst = bus, device, pin_rst
+        self.device = f"/dev/spidev{bus}.{device}"
+        self.poll_interval = poll_interval
+
+    def _open(self) -> Any:
+        try:
+            import mfrc522
+        except (ImportError, RuntimeError) as error:
+            raise Mfrc522Unavailable(f"the mfrc522 library cannot load here: {error}") from None
+        chip = mfrc522.MFRC522(bus=self.bus, device=self.spi_device, pin_rst=self.pin_rst)
+        version = chip.Read_MFRC522(chip.VersionReg)
+        if version not in KNOWN_VERSIONS:
+            chip.Close_MFRC522()
+            raise Mfrc522Unavailable(
+                f"no MFRC522 answers on {self.device} "
+                f"(version register {version:#04x}): check the wiring"
+            )
+        return chip
+
+    def _close(self, chip: Any) -> None:
+        chip.Close_MFRC522()
+
+    def _read(self, chip: Any) -> list[str]:
+        self._stopped.wait(self.poll_interval)
+        uid = read_uid(chip)
+        return [uid] if uid else []
+
+
+def read_uid(chip: Any) -> str | None:
+    """The UID of the one card in the field as upper-case hex, or None (no card, or a bad read)."""
+    status, _ = chip.MFRC522_Request(chip.PICC_REQALL)
+    if status != chip.MI_OK:
+        return None
+    uid: list[int] = []
+    for select in SELECT:
+        answer = _anticollision(chip, select)
+        if answer is None:
+            return None
+        sak = _select(chip, select, answer)
+        if sak is None:
+            return None
+        if answer[0] == CASCADE_TAG and sak & CASCADE_BIT:
+            uid += answer[1:4]
+            continue
+        uid += answer[:4]
+        _halt(chip)
+        return bytes(uid).hex().upper()
+    return None
+
+
+def _anticollision(chip: Any, select: int) -> list[int] | None:
+    chip.Write_MFRC522(chip.BitFramingReg, 0x00)
+    status, data, _ = chip.MFRC522_ToCard(chip.PCD_TRANSCEIVE, [select, 0x20])
+    if status != chip.MI_OK or len(data) != 5 or reduce(xor, data[:4]) != data[4]:
+        return None
+    return data
+
+
+def _select(chip: Any, select: int, answer: list[int]) -> int | None:
+    frame = [select, 0x70, *answer]
+    frame += chip.CalulateCRC(frame)
+    status, data, bits = chip.MFRC522_ToCard(chip.PCD_TRANSCEIVE, frame)
+    if status != chip.MI_OK or bits != 24 or chip.CalulateCRC(data[:1]) != data[1:3]:
+        return None
+    return data[0]
+
+
+def _halt(chip: Any) -> None:
+    """Put the card to sleep; the next poll's WUPA wakes it if it is still there."""
+    frame = [HLTA, 0x00]
+    chip.MFRC522_ToCard(chip.PCD_TRANSCEIVE, frame + chip.CalulateCRC(frame))
