@@ -1,14 +1,16 @@
 """USB readers that act as a keyboard (evdev): they type the UID and Enter.
 
 The device is grabbed, so the UID never reaches another program (a desktop
-session, a terminal). Reading goes through a small seam, `KeyboardDevice`, so
-tests and the demo feed hand-made key events where there is no /dev/input.
+session, a terminal). Reading goes through a small seam (`open_device`, returning
+a `KeyboardDevice`), so tests and the demo feed hand-made key events where
+there is no /dev/input.
 """
 
 from __future__ import annotations
 
 import contextlib
 import select
+from collections.abc import Callable
 from typing import Protocol
 
 from badge.decoders import KeyboardDecoder
@@ -61,18 +63,16 @@ class KeyboardReader(DeviceReader):
         name: str | None = None,
         gap: float = 1.0,
         max_key_gap: float = 0.3,
+        open_device: Callable[[], KeyboardDevice] | None = None,
     ) -> None:
         super().__init__(name=name or f"keyboard:{device}", gap=gap)
         self.device, self.grab = device, grab
+        self._open_device = open_device or (lambda: EvdevDevice(self.device, self.grab))
         self._max_key_gap = max_key_gap
         self._decoder = KeyboardDecoder(max_key_gap)
 
-    def open_device(self) -> KeyboardDevice:
-        """The seam: tests and the demo return a simulated device here."""
-        return EvdevDevice(self.device, self.grab)
-
     def _open(self) -> KeyboardDevice:
-        device = self.open_device()
+        device = self._open_device()
         self._decoder = KeyboardDecoder(self._max_key_gap)
         return device
 

@@ -74,6 +74,10 @@ class DeviceReader(Reader):
     device_errors: ClassVar[tuple[type[BaseException], ...]] = (OSError,)
     device: str
 
+    def __init__(self, *, name: str | None = None, gap: float = 1.0) -> None:
+        super().__init__(name=name, gap=gap)
+        self.connected = threading.Event()  # set while the device is open and answering
+
     @abstractmethod
     def _open(self) -> Any:
         """Open the device; raise one of `device_errors` if it is not there."""
@@ -92,6 +96,7 @@ class DeviceReader(Reader):
                 try:
                     uids = self._read(handle)
                 except self.device_errors as error:
+                    self.connected.clear()
                     yield self._fault("reader_unplugged", f"{self.device} stopped: {error}")
                     self._close_quietly(handle)
                     handle = None
@@ -102,6 +107,7 @@ class DeviceReader(Reader):
                     if tap is not None:
                         yield tap
         finally:
+            self.connected.clear()
             if handle is not None:
                 self._close_quietly(handle)
 
@@ -121,6 +127,7 @@ class DeviceReader(Reader):
                     yield self._fault("reader_unplugged", f"cannot open {self.device}: {error}")
                 backoff.wait(self._stopped)
                 continue
+            self.connected.set()
             if faulted:
                 yield self._recovered()
             return handle

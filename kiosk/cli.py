@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import signal
+from typing import Any
+
 import click
 
 from kiosk import __version__
+
+READER_KINDS = ("stdin", "serial", "keyboard", "mfrc522")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,3 +22,71 @@ def main() -> None:
 def version() -> None:
     """Print the station agent's version."""
     click.echo(__version__)
+
+
+@main.command("read-badges")
+@click.option(
+    "--reader", "kind", required=True, type=click.Choice(READER_KINDS), help="Reader kind."
+)
+@click.option("--port", help="Serial reader: the device, e.g. /dev/ttyUSB0.")
+@click.option(
+    "--protocol",
+    type=click.Choice(["rdm6300", "lines"]),
+    default="rdm6300",
+    show_default=True,
+    help="Serial reader: RDM6300/EM4100 frames, or one UID per line.",
+)
+@click.option("--baudrate", type=int, default=9600, show_default=True, help="Serial reader: speed.")
+@click.option("--device", help="Keyboard-style reader: the input device, e.g. /dev/input/event3.")
+@click.option("--spi-bus", type=int, default=0, show_default=True, help="MFRC522: SPI bus.")
+@click.option("--spi-device", type=int, default=0, show_default=True, help="MFRC522: chip select.")
+@click.option("--pin-rst", type=int, default=22, show_default=True, help="MFRC522: reset pin.")
+@click.option(
+    "--gap",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Seconds a card must be away before it counts as a new tap.",
+)
+def read_badges(
+    kind: str,
+    port: str | None,
+    protocol: str,
+    baudrate: int,
+    device: str | None,
+    spi_bus: int,
+    spi_device: int,
+    pin_rst: int,
+    gap: float,
+) -> None:
+    """Print each tap's UID alone on its own line as it happens; faults go to stderr.
+
+    For checking a reader's wiring: tap cards and watch. Ctrl-C stops.
+    """
+    from badge.reader import ReaderConfigError, build_reader
+    from badge.taps import ReaderFault, Tap
+
+    options: dict[str, Any] = {
+        "stdin": {},
+        "serial": {"port": port, "protocol": protocol, "baudrate": baudrate, "gap": gap},
+        "keyboard": {"device": device, "gap": gap},
+        "mfrc522": {"bus": spi_bus, "device": spi_device, "pin_rst": pin_rst, "gap": gap},
+    }[kind]
+    missing = [f"--{name}" for name in ("port", "device") if name in options and not options[name]]
+    if missing:
+        raise click.UsageError(f"the {kind} reader needs {' and '.join(missing)}")
+    try:
+        reader = build_reader(kind, **options)
+    except ReaderConfigError as error:
+        raise click.UsageError(str(error)) from None
+    signal.signal(signal.SIGTERM, lambda *_: reader.stop())
+    try:
+        for event in reader.events():
+            if isinstance(event, Tap):
+                click.echo(event.uid)
+            elif isinstance(event, ReaderFault):
+                click.echo(f"fault {event.code}: {event.message}", err=True)
+            else:
+                click.echo("reader working again", err=True)
+    except KeyboardInterrupt:
+        pass
