@@ -35,6 +35,7 @@ test: $(STAMP) lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/hub_bench.py
+	$(BIN)/python bench/badge_bench.py
 
 demo: $(STAMP)
 	rm -f $(DEMO_DIR)/hub.db $(DEMO_DIR)/hub.db-wal $(DEMO_DIR)/hub.db-shm
