@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import select
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 from badge.decoders import KeyboardDecoder
 from badge.reader import DeviceReader
@@ -25,6 +25,11 @@ class KeyboardDevice(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def as_key_events(events: Iterable[Any]) -> list[KeyEvent]:
+    """evdev InputEvents as the decoder's (type, code, value, timestamp) tuples."""
+    return [(event.type, event.code, event.value, event.timestamp()) for event in events]
 
 
 class EvdevDevice:
@@ -42,7 +47,7 @@ class EvdevDevice:
         if not ready:
             return []
         try:
-            return [(e.type, e.code, e.value, e.timestamp()) for e in self._device.read()]
+            return as_key_events(self._device.read())
         except BlockingIOError:
             return []
 

@@ -3,6 +3,7 @@
 import io
 import os
 import threading
+from typing import ClassVar
 
 import pytest
 
@@ -104,20 +105,64 @@ def test_a_keyboard_reader_types_uids_and_survives_unplugging():
     assert keyboard.opened == 2
 
 
-def test_hand_made_evdev_events_go_through_the_same_decoder():
+class FakeInputDevice:
+    """Stands in for evdev.InputDevice (no /dev/input here): a pipe and hand-made events."""
+
+    instances: ClassVar[list] = []
+
+    def __init__(self, path):
+        self.path, self.grabbed, self.closed, self.gone = path, False, False, False
+        self._read_fd, self._write_fd = os.pipe()
+        self.fd = self._read_fd
+        self._pending = []
+        FakeInputDevice.instances.append(self)
+
+    def feed(self, events):
+        self._pending += events
+        os.write(self._write_fd, b"x")
+
+    def read(self):
+        if self.gone:
+            raise OSError(19, "No such device")
+        os.read(self._read_fd, 1)
+        events, self._pending = self._pending, []
+        return iter(events)
+
+    def grab(self):
+        self.grabbed = True
+
+    def ungrab(self):
+        self.grabbed = False
+
+    def close(self):
+        self.closed = True
+        os.close(self._read_fd)
+        os.close(self._write_fd)
+
+
+def test_a_real_evdev_path_grabs_the_device_and_decodes_input_events(monkeypatch):
     evdev = pytest.importorskip("evdev")
+    monkeypatch.setattr(evdev, "InputDevice", FakeInputDevice)
+    FakeInputDevice.instances.clear()
     codes = evdev.ecodes
     keys = [codes.KEY_C, codes.KEY_A, codes.KEY_F, codes.KEY_E, codes.KEY_F, codes.KEY_0]
     keys += [codes.KEY_0, codes.KEY_D, codes.KEY_ENTER]
-    events = []
-    for index, code in enumerate(keys):
-        for value in (1, 0):
-            event = evdev.InputEvent(100, index * 1000 + value * 500, codes.EV_KEY, code, value)
-            events.append((event.type, event.code, event.value, event.timestamp()))
-    keyboard = SimulatedKeyboard()
-    with RunningReader(KeyboardReader(device="x", open_device=keyboard.open)) as running:
-        keyboard.send(events)
+    events = [
+        evdev.InputEvent(100, index * 1000 + value * 500, codes.EV_KEY, code, value)
+        for index, code in enumerate(keys)
+        for value in (1, 0)
+    ]
+    reader = KeyboardReader(device="/dev/input/event3")
+    with RunningReader(reader) as running:
+        running.connected()
+        (device,) = FakeInputDevice.instances
+        assert device.grabbed, "the UID would leak into other programs"
+        device.feed(events)
         assert running.next().uid == "CAFEF00D"
+        device.gone = True
+        device.feed([])
+        assert running.next().code == "reader_unplugged"
+    assert device.closed
 
 
 def test_stdin_reader_every_line_is_a_tap_and_bad_lines_are_reported():
