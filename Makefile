@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+OCTOPRINT := .venv-octoprint/.installed
 DEMO_DIR := demo-data
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -14,7 +15,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-deps:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "Python 3.11 or newer is required"; exit 1; }
-	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null \
+	@{ $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null && command -v gcc >/dev/null; } \
 		|| { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q python3-venv python3-dev gcc; }
 
 $(STAMP): pyproject.toml | system-deps
@@ -26,14 +27,22 @@ $(STAMP): pyproject.toml | system-deps
 	$(BIN)/pip install -q --no-deps 'mfrc522==0.0.7'
 	touch $@
 
+# OctoPrint pins older Flask and friends than the hub: it gets its own virtualenv,
+# and the tests start it as a real server with its Virtual Printer.
+$(OCTOPRINT): | system-deps
+	$(PYTHON) -m venv .venv-octoprint
+	.venv-octoprint/bin/pip install -q --upgrade pip
+	.venv-octoprint/bin/pip install -q 'octoprint==1.11.*'
+	touch $@
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(STAMP) lint
+test: $(STAMP) $(OCTOPRINT) lint
 	$(BIN)/pytest
 
-bench: $(STAMP)
+bench: $(STAMP) $(OCTOPRINT)
 	$(BIN)/python bench/hub_bench.py
 	$(BIN)/python bench/badge_bench.py
 

@@ -90,3 +90,28 @@ def event(type_: str, at: datetime | str | None = None, **fields: Any) -> dict[s
         "at": at if isinstance(at, str) else at.isoformat(),
         **fields,
     }
+
+
+@pytest.fixture(scope="session")
+def octoprint_server(tmp_path_factory):
+    """One real OctoPrint for the whole run (it takes a few seconds to start)."""
+    from tests.octoprint_server import OctoPrintServer
+
+    server = OctoPrintServer(tmp_path_factory.mktemp("octoprint"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def octoprint(octoprint_server):
+    """The server with its virtual printer connected and idle, whatever the last test did."""
+    server = octoprint_server
+    if server.process is None:
+        server.start()
+    if server.state() in ("Printing", "Paused", "Pausing", "Cancelling"):
+        server.api("POST", "/api/job", json={"command": "cancel"})
+        server.wait_for_state("Operational", "Offline", "Error")
+    if server.state() != "Operational":
+        server.connect_printer()
+    return server
