@@ -177,9 +177,16 @@ class OctoPrintPrinter(Controller):
             delay = 0.5
             for event in self._observe(job):
                 self._emit(event)
-            busy = self.session is not None or self._job is not None
-            self._wake.wait(self.poll_interval if busy else self.idle_poll_interval)
+            self._wake.wait(self._next_poll())
             self._wake.clear()
+
+    def _next_poll(self) -> float:
+        """Slow when idle, faster in a session, fastest while a session waits for the printer."""
+        if self.session is not None and self._printer == "connecting":
+            return min(0.25, self.poll_interval)
+        if self.session is not None or self._job is not None:
+            return self.poll_interval
+        return self.idle_poll_interval
 
     def _unreachable(self, message: str) -> None:
         with self._lock:
