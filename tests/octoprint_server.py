@@ -31,6 +31,8 @@ plugins:
   virtual_printer: {enabled: true, sendWait: false, simulateReset: false}
 serial:
   autoconnect: false
+gcodeAnalysis:
+  runAt: always
 """
 
 
@@ -109,9 +111,17 @@ class OctoPrintServer:
         self.api("POST", "/api/connection", json={"command": "connect", "port": "VIRTUAL"})
         self.wait_for_state("Operational")
 
-    def upload(self, name: str, gcode: str) -> None:
+    def upload(self, name: str, gcode: str, *, analysed: bool = False) -> None:
+        """Upload a file; with `analysed`, wait until OctoPrint knows its filament length."""
         response = self.api("POST", "/api/files/local", files={"file": (name, gcode)})
         response.raise_for_status()
+        deadline = time.monotonic() + 30
+        while (
+            analysed and "gcodeAnalysis" not in self.api("GET", f"/api/files/local/{name}").json()
+        ):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"OctoPrint never analysed {name}")
+            time.sleep(0.05)
 
     def print_file(self, name: str) -> None:
         """Start a print as someone at OctoPrint's own page would."""

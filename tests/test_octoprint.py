@@ -56,15 +56,17 @@ def test_a_session_with_a_print_that_completes(octoprint, printer):
     events = Events(printer)
     printer.unlock("session-1")
     assert printer.wait_ready(10)
-    octoprint.upload("cube.gcode", slow_gcode(1))
+    octoprint.upload("cube.gcode", slow_gcode(1), analysed=True)
     octoprint.print_file("cube.gcode")  # the member starts it from OctoPrint's page
     started = events.job("started")
     assert (started.session, started.file) == ("session-1", "cube.gcode")
     done = events.job("done")
     assert done.session == "session-1" and done.progress == 100
+    assert done.filament_mm == 2.0  # the file extrudes 2 mm
     usage = printer.lock("badge_out")
     assert [job["state"] for job in usage.jobs] == ["done"]
     assert usage.jobs[0]["file"] == "cube.gcode"
+    assert usage.filament_mm == 2.0 and usage.print_time_seconds >= 1
     assert printer.state is MachineState.LOCKED
 
 
