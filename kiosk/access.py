@@ -1,0 +1,107 @@
+"""The station's copy of its access list: parsed, checked, kept on disk, looked up by badge.
+
+The hub sends each badge as a keyed hash; the station hashes a tapped UID with
+the same key and looks it up. The file on disk lets a station rebooted while
+the hub is down decide as before; a corrupt file is reported, never trusted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from badge.uid import keyed_hash
+
+
+class AccessListInvalid(ValueError):
+    """The list (from the hub or from disk) is not one we can decide from."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    person: str
+    level: int | None
+    first_name: str = ""
+    supervisor: bool = False
+    valid_until: date | None = None
+    last_practice: date | None = None
+
+
+@dataclass(frozen=True)
+class AccessList:
+    etag: str | None
+    machine: dict[str, Any]
+    skill: dict[str, Any] | None
+    key: bytes
+    entries: dict[str, Entry]
+
+    @property
+    def out_of_service(self) -> bool:
+        return bool(self.machine.get("out_of_service"))
+
+    @property
+    def inactivity_months(self) -> int | None:
+        return (self.skill or {}).get("inactivity_months")
+
+    def lookup(self, uid: str) -> Entry | None:
+        return self.entries.get(keyed_hash(self.key, uid))
+
+    @classmethod
+    def from_json(cls, body: Any, etag: str | None) -> AccessList:
+        try:
+            machine, skill = body["machine"], body["skill"]
+            key = bytes.fromhex(body["badge_hash"]["key"])
+            entries = {item["hash"]: _entry(item) for item in body["badges"]}
+            if not isinstance(machine, dict) or not key:
+                raise TypeError("machine or key")
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise AccessListInvalid(f"not an access list: {error!r}") from None
+        return cls(etag=etag, machine=machine, skill=skill, key=key, entries=entries)
+
+
+def _entry(item: dict[str, Any]) -> Entry:
+    def day(value: str | None) -> date | None:
+        return date.fromisoformat(value) if value else None
+
+    level = item["level"]
+    if level not in (None, 1, 2, 3):
+        raise ValueError(f"level {level!r}")
+    return Entry(
+        person=str(item["person"]),
+        level=level,
+        first_name=str(item.get("first_name") or ""),
+        supervisor=bool(item.get("supervisor")),
+        valid_until=day(item.get("valid_until")),
+        last_practice=day(item.get("last_practice")),
+    )
+
+
+class AccessListStore:
+    """`access-list.json` in the data directory, written atomically (write, fsync, rename)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / "access-list.json"
+
+    def load(self) -> AccessList | None:
+        """The saved list; None if there is none yet; AccessListInvalid if it is damaged."""
+        try:
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as error:
+            raise AccessListInvalid(f"{self.path} is damaged: {error}") from None
+        if not isinstance(saved, dict):
+            raise AccessListInvalid(f"{self.path} is damaged")
+        return AccessList.from_json(saved.get("list"), saved.get("etag"))
+
+    def save(self, body: dict[str, Any], etag: str | None) -> None:
+        temporary = self.path.with_suffix(".tmp")
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump({"etag": etag, "list": body}, handle, ensure_ascii=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.path)

@@ -1,0 +1,85 @@
+"""Deciding a tap from the local access list: no network, no disk, a few microseconds.
+
+Each refusal has a stable code (sent to the hub, logged as `denied:CODE`) and
+a short French message for the resident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from kiosk.access import AccessList, Entry
+from web.clock import add_months
+
+MESSAGES = {
+    "granted": "Bonjour {name} ! La machine est à vous.",
+    "needs_supervisor": "Bonjour {name} ! Un référent doit badger pour vous accompagner.",
+    "supervised": "C'est parti, {name}, avec votre référent.",
+    "badge_out": "Au revoir {name}, à bientôt !",
+    "unknown_badge": "Ce badge n'est pas enregistré. Voyez l'animateur ou l'animatrice.",
+    "not_trained": "Vous n'êtes pas encore formé·e sur cette machine. Demandez une formation.",
+    "expired": "Votre formation sur cette machine a expiré. Demandez un rappel.",
+    "lapsed": "Vous n'avez pas utilisé cette machine depuis longtemps. Demandez un rappel.",
+    "out_of_service": "Machine hors service : {reason}",
+    "no_access_list": "La machine n'est pas encore prête. Voyez l'animateur ou l'animatrice.",
+    "supervisor_timeout": "Pas de référent : la machine reste fermée.",
+    "machine_busy": "La machine est occupée. Attendez la fin, s'il vous plaît.",
+    "machine_fault": "La machine a un problème. Voyez l'animateur ou l'animatrice.",
+    "refused_by_machine": "La machine ne peut pas démarrer : {reason}",
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    code: str
+    uid: str
+    entry: Entry | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.code in ("granted", "needs_supervisor")
+
+    @property
+    def log_code(self) -> str:
+        return self.code if self.allowed else f"denied:{self.code}"
+
+
+def decide(access: AccessList | None, uid: str, today: date) -> Decision:
+    if access is None:
+        return Decision("no_access_list", uid)
+    if access.out_of_service:
+        return Decision("out_of_service", uid, access.lookup(uid))
+    entry = access.lookup(uid)
+    if entry is None:
+        return Decision("unknown_badge", uid)
+    return Decision(_training_status(access, entry, today), uid, entry)
+
+
+def _training_status(access: AccessList, entry: Entry, today: date) -> str:
+    if entry.level is None:
+        return "not_trained"
+    if entry.valid_until is not None and today > entry.valid_until:
+        return "expired"
+    months = access.inactivity_months
+    if months and entry.last_practice and today > add_months(entry.last_practice, months):
+        return "lapsed"
+    return "needs_supervisor" if entry.level == 1 else "granted"
+
+
+def can_supervise(access: AccessList | None, uid: str, today: date) -> Entry | None:
+    """The entry of a badge that may supervise a Découverte session here, else None:
+    a référent (level 3) whose training is valid, or a facilitator's badge."""
+    if access is None or access.out_of_service:
+        return None
+    entry = access.lookup(uid)
+    if entry is None or not entry.supervisor:
+        return None
+    if entry.level is None:  # a facilitator, not trained here but allowed to supervise
+        return entry
+    return entry if _training_status(access, entry, today) == "granted" else None
+
+
+def message(code: str, entry: Entry | None = None, reason: str = "") -> str:
+    name = entry.first_name if entry and entry.first_name else ""
+    return MESSAGES.get(code, code).format(name=name, reason=reason)
