@@ -7,6 +7,7 @@ is what tests and the demo drive directly, including faults.
 
 from __future__ import annotations
 
+import os
 import queue
 import select
 import sys
@@ -26,12 +27,7 @@ class StdinReader(Reader):
         self._stream = stream or sys.stdin
 
     def events(self) -> Iterator[ReaderEvent]:
-        while not self.stopped:
-            if not self._readable():
-                continue
-            line = self._stream.readline()
-            if not line:
-                return  # end of input
+        for line in self._lines():
             text = line.strip()
             if not text:
                 continue
@@ -44,13 +40,32 @@ class StdinReader(Reader):
             if tap is not None:
                 yield tap
 
-    def _readable(self) -> bool:
-        """Wait up to 0.1 s for input, so that stop() is noticed; plain files are always ready."""
+    def _lines(self) -> Iterator[str]:
+        """Lines as they arrive, noticing stop() within 0.1 s.
+
+        On a real file descriptor (a terminal, a pipe) this reads the descriptor
+        itself: a buffered text stream would swallow several lines at once and
+        leave select() waiting for more while they sit in its buffer.
+        """
         try:
-            ready, _, _ = select.select([self._stream], [], [], 0.1)
-        except (ValueError, TypeError, OSError):
-            return True  # not a selectable stream (StringIO): just read
-        return bool(ready)
+            fd = self._stream.fileno()
+        except (AttributeError, OSError, ValueError):
+            yield from iter(self._stream.readline, "")  # StringIO and the like
+            return
+        pending = b""
+        while not self.stopped:
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if not ready:
+                continue
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                if pending:
+                    yield pending.decode("utf-8", "replace")
+                return  # end of input
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                yield line.decode("utf-8", "replace")
 
 
 class SimulatedReader(Reader):

@@ -14,8 +14,58 @@ READER_KINDS = ("stdin", "serial", "keyboard", "mfrc522")
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="fablab-kiosk")
-def main() -> None:
+@click.option(
+    "--config",
+    "config_path",
+    envvar="FABLAB_KIOSK_CONFIG",
+    type=click.Path(dir_okay=False),
+    help="The station's TOML configuration (default: $FABLAB_KIOSK_CONFIG).",
+)
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
     """Run and check a machine station (badge reader, interlock, hub link)."""
+    ctx.obj = config_path
+
+
+def _load_config(config_path: str | None) -> Any:
+    from kiosk.config import ConfigError, load
+
+    if not config_path:
+        raise click.UsageError("give the station's configuration: fablab-kiosk --config FILE ...")
+    try:
+        return load(config_path)
+    except ConfigError as error:
+        raise click.ClickException(f"configuration: {error}") from None
+
+
+@main.command()
+@click.pass_obj
+def run(config_path: str | None) -> None:
+    """Run the station: read badges, decide, drive the machine, report to the hub."""
+    import logging
+
+    from kiosk.agent import Station
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    station = Station(_load_config(config_path))
+    signal.signal(signal.SIGTERM, lambda *_: station.stop())
+    try:
+        station.run()
+    except KeyboardInterrupt:
+        station.shutdown()
+
+
+@main.command()
+@click.pass_obj
+def check(config_path: str | None) -> None:
+    """Validate the configuration and probe the hardware and the hub; exit 1 on a problem."""
+    from kiosk.probe import probe
+
+    problems = probe(_load_config(config_path), click.echo)
+    if problems:
+        raise click.ClickException(f"{problems} problem(s) found")
 
 
 @main.command()

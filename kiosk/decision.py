@@ -80,6 +80,7 @@ def can_supervise(access: AccessList | None, uid: str, today: date) -> Entry | N
     return entry if _training_status(access, entry, today) == "granted" else None
 
 
-def message(code: str, entry: Entry | None = None, reason: str = "") -> str:
-    name = entry.first_name if entry and entry.first_name else ""
+def message(code: str, entry: Entry | None = None, reason: str = "", name: str = "") -> str:
+    """The French line shown for `code`, with the person's first name where it fits."""
+    name = name or (entry.first_name if entry and entry.first_name else "")
     return MESSAGES.get(code, code).format(name=name, reason=reason)

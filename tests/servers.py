@@ -48,9 +48,9 @@ def wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 20)
 
 
 @contextmanager
-def served_hub(db_path: Path | str, log_path: Path) -> Iterator[str]:
+def served_hub(db_path: Path | str, log_path: Path, port: int | None = None) -> Iterator[str]:
     """Serve the hub in a subprocess; yield its base URL; stop it with SIGTERM."""
-    port = free_port()
+    port = port or free_port()
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [str(BIN / "fablab-hub"), "--db", str(db_path), "serve", "--port", str(port)],

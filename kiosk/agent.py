@@ -1,0 +1,487 @@
+"""The station agent: taps in, decisions out, sessions kept, events shipped.
+
+One loop owns the state: it takes inputs from a queue (taps from the reader
+thread, machine events, new access lists from the sync thread) and its own
+timers, looks up the transition in `kiosk.state`, and carries out the actions.
+A tap is decided from the in-memory access list: no network, no waiting.
+
+Durability: a session's start (and every refusal, fault, job event) is in the
+outbox before the machine is touched. A session's end is written just after
+the machine is locked (its usage is known only then); the open-session
+journal, refreshed every few seconds, lets a restart after a crash close the
+session as `interrupted` at the last moment the agent knew it was alive.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from badge.reader import Reader, build_reader
+from badge.taps import ReaderFault, ReaderRecovered, Tap
+from kiosk import __version__
+from kiosk.access import AccessList, AccessListInvalid, AccessListStore
+from kiosk.config import KioskConfig
+from kiosk.decision import Decision, can_supervise, decide, message
+from kiosk.feedback import Feedback
+from kiosk.hub_client import HubClient, HubUnavailable
+from kiosk.outbox import Outbox, new_event
+from kiosk.state import Action, Input, State, classify_tap, transition
+from kiosk.sync import AccessListSync, Shipper
+from machines.base import (
+    Controller,
+    Fault,
+    JobUpdate,
+    Recovered,
+    Refused,
+    SessionOver,
+    Usage,
+    build_controller,
+)
+
+log = logging.getLogger("kiosk")
+ALIVE_EVERY = 5.0
+
+
+@dataclass
+class Session:
+    id: str
+    uid: str
+    person: str
+    first_name: str
+    level: int | None
+    supervisor: str | None
+    started: float = field(default_factory=time.monotonic)
+    warned: bool = False
+
+
+@dataclass
+class Waiting:
+    uid: str
+    decision: Decision
+    since: float = field(default_factory=time.monotonic)
+
+
+class Station:
+    def __init__(
+        self,
+        config: KioskConfig,
+        *,
+        reader: Reader | None = None,
+        controller: Controller | None = None,
+        feedback: Feedback | None = None,
+    ) -> None:
+        self.config = config
+        self.settings = config.station
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        # The machine first: a relay is driven off before anything else can go wrong.
+        self.controller = controller or build_controller(**config.machine)
+        self.outbox = Outbox(self.settings.data_dir / "outbox.db")
+        self.store = AccessListStore(self.settings.data_dir)
+        self.reader = reader or build_reader(**config.reader)
+        self.feedback = feedback or Feedback(**config.feedback)
+        self.hub = HubClient(config.hub_url, config.hub_token, config.hub_timeout_seconds)
+        self.inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.state = State.IDLE
+        self.session: Session | None = None
+        self.waiting: Waiting | None = None
+        self.next_tap: tuple[str, Decision] | None = None
+        self.access: AccessList | None = None
+        self.stop_event = threading.Event()
+        self._problems: set[str] = set()
+        self._last_alive = 0.0
+        self.access = self._load_access_list()
+        log.info("machine locked at start (%s)", self.controller.state.value)
+        if self.access is not None:
+            log.info("access list %s: %d badges (kept on disk)", self.access.etag,
+                     len(self.access.entries))  # fmt: skip
+
+    # --- start and stop -----------------------------------------------------------------------
+
+    def _load_access_list(self) -> AccessList | None:
+        try:
+            return self.store.load()
+        except AccessListInvalid as problem:
+            self._fault("access_list_damaged", str(problem))
+            return None
+
+    def recover_interrupted_session(self) -> None:
+        """A session found open at start was cut by a crash or a power cut: close it."""
+        open_session = self.outbox.journal_get("session")
+        if open_session is None:
+            return
+        alive = self.outbox.journal_get("alive_at") or open_session["started_at"]
+        self._record(
+            new_event(
+                "session_ended",
+                at=datetime.fromisoformat(max(alive, open_session["started_at"])),
+                session=open_session["id"],
+                person=open_session["person"],
+                reason="interrupted",
+            )
+        )
+        self.outbox.journal_delete("session")
+        log.warning("session %s was interrupted; closed at %s", open_session["id"], alive)
+
+    def run(self) -> None:
+        self.recover_interrupted_session()
+        self.controller.subscribe(lambda event: self.inbox.put(("machine", event)))
+        threads = [
+            threading.Thread(target=self._pump_reader, name="reader", daemon=True),
+            AccessListSync(
+                self.hub,
+                self.store,
+                self.access.etag if self.access else None,
+                lambda fresh: self.inbox.put(("access", fresh)),
+                self._hub_problem,
+                self.stop_event,
+            ),
+            Shipper(self.hub, self.outbox, self._hub_problem, self.stop_event),
+            threading.Thread(target=self._heartbeats, name="heartbeat", daemon=True),
+        ]
+        self.sync, self.shipper = threads[1], threads[2]
+        for thread in threads:
+            thread.start()
+        if self.access is not None and self.access.out_of_service:
+            self.apply(Input.OUT_OF_SERVICE)
+        self.feedback.state(self.state, "Badgez pour commencer." if self.access else None)
+        log.info("station ready: %s", self.config.machine.get("kind"))
+        try:
+            while not self.stop_event.is_set():
+                try:
+                    kind, item = self.inbox.get(timeout=self._until_next_timer())
+                    self._handle(kind, item)
+                except queue.Empty:
+                    pass
+                self._check_timers()
+        finally:
+            self.shutdown()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.reader.stop()
+
+    def shutdown(self) -> None:
+        """Close the session (reason shutdown) and leave the machine safe. Idempotent."""
+        if getattr(self, "_shut", False):
+            return
+        self._shut = True
+        self.stop_event.set()
+        self.reader.stop()
+        try:
+            self.apply(Input.SHUTDOWN)
+        finally:
+            self.controller.close()
+            self.feedback.close()
+            self._last_flush()
+
+    def _last_flush(self) -> None:
+        """One quick try to hand the hub what is left; whatever stays is sent at the next start."""
+        batch = self.outbox.peek(500)
+        if not batch:
+            return
+        try:
+            answer = self.hub.post_events(batch)
+        except HubUnavailable:
+            log.info("%d event(s) kept for the next start", len(batch))
+            return
+        done = answer["accepted"] + answer["duplicates"]
+        self.outbox.acknowledge(done + [r["id"] for r in answer["rejected"] if r.get("id")])
+
+    # --- inputs -------------------------------------------------------------------------------
+
+    def _pump_reader(self) -> None:
+        for event in self.reader.events():
+            self.inbox.put(("reader", event))
+        self.inbox.put(("reader_done", None))
+
+    def _handle(self, kind: str, item: Any) -> None:
+        if kind == "reader":
+            if isinstance(item, Tap):
+                self.on_tap(item.uid)
+            elif isinstance(item, ReaderFault):
+                self._fault(item.code, item.message)
+            elif isinstance(item, ReaderRecovered):
+                log.info("reader working again")
+        elif kind == "reader_done":
+            log.info("the reader has no more input")
+        elif kind == "machine":
+            self.on_machine_event(item)
+        elif kind == "access":
+            self.on_access_list(item)
+
+    def on_tap(self, uid: str) -> None:
+        today = date.today()
+        decision = decide(self.access, uid, today)
+        supervisor = can_supervise(self.access, uid, today) is not None
+        holder = (self.session and self.session.uid == uid) or (
+            self.waiting and self.waiting.uid == uid
+        )
+        event = classify_tap(self.state, decision.code, bool(holder), supervisor)
+        who = decision.entry.person if decision.entry else f"uid={uid}"
+        log.info("decision %s %s (%s)", decision.log_code, who, event.value)
+        self.apply(event, decision=decision)
+
+    def on_machine_event(self, event: Any) -> None:
+        if isinstance(event, Fault):
+            self._fault(event.code, event.message, machine=True)
+        elif isinstance(event, Recovered):
+            self._problems.discard("machine")
+            self.apply(Input.FAULT_CLEARED)
+        elif isinstance(event, JobUpdate):
+            fields = {
+                key: value
+                for key, value in (
+                    ("session", event.session),
+                    ("file", event.file),
+                    ("progress", event.progress),
+                    ("print_time_seconds", event.print_time_seconds),
+                    ("filament_mm", event.filament_mm),
+                )
+                if value is not None
+            }
+            self._record(new_event("job", state=event.state, **fields))
+        elif isinstance(event, SessionOver):
+            self._session_ended(event.session, event.reason, event.usage)
+            self.apply(Input.SESSION_CLOSED)
+
+    def on_access_list(self, fresh: AccessList) -> None:
+        was_out = self.access.out_of_service if self.access else False
+        self.access = fresh
+        log.info("access list %s: %d badges", fresh.etag, len(fresh.entries))
+        if fresh.out_of_service and not was_out:
+            self.apply(Input.OUT_OF_SERVICE)
+        elif was_out and not fresh.out_of_service:
+            self.apply(Input.BACK_IN_SERVICE)
+
+    # --- timers -------------------------------------------------------------------------------
+
+    def _until_next_timer(self) -> float:
+        return 0.25 if (self.session or self.waiting) else ALIVE_EVERY
+
+    def _check_timers(self) -> None:
+        now = time.monotonic()
+        settings = self.settings
+        if self.waiting and now - self.waiting.since >= settings.supervisor_window_seconds:
+            self.apply(Input.SUPERVISOR_TIMEOUT)
+        session = self.session
+        if session is not None and self.state is State.IN_USE:
+            elapsed = now - session.started
+            limit = settings.max_session_minutes * 60
+            if elapsed >= limit:
+                self.apply(Input.MAX_DURATION)
+            elif not session.warned and elapsed >= limit - settings.warning_minutes * 60:
+                session.warned = True
+                self.apply(Input.WARNING_DUE)
+            elif self._idle_too_long():
+                self.apply(Input.IDLE_TIMEOUT)
+        if self.session is not None and now - self._last_alive >= ALIVE_EVERY:
+            self._last_alive = now
+            self.outbox.journal_set("alive_at", _now_iso())
+
+    def _idle_too_long(self) -> bool:
+        """The busy sense (beam, motor) has been quiet longer than the idle limit."""
+        limit = self.settings.idle_minutes
+        quiet_for = getattr(self.controller, "quiet_for", None)
+        return bool(limit and quiet_for and quiet_for() >= limit * 60)
+
+    # --- transitions --------------------------------------------------------------------------
+
+    def apply(self, event: Input, decision: Decision | None = None) -> None:
+        step = transition(self.state, event)
+        follow_ups: list[Input] = []
+        before = self.state
+        self.state = step.next
+        for action in step.actions:
+            follow_ups += self._do(action, step.reason, decision, before) or []
+        for follow_up in follow_ups:
+            self.apply(follow_up)
+        if self.state is State.IDLE and self.next_tap is not None:
+            _, decision_next = self.next_tap  # a handover: the tap already decided and logged
+            self.next_tap = None
+            self.apply(Input.TAP_GRANTED, decision=decision_next)
+
+    def _do(
+        self, action: Action, reason: str | None, decision: Decision | None, before: State
+    ) -> list[Input] | None:
+        if action is Action.START_SESSION:
+            return self._start(decision, supervisor=None)
+        if action is Action.START_SUPERVISED:
+            waiting, self.waiting = self.waiting, None
+            assert waiting is not None and decision is not None
+            return self._start(waiting.decision, supervisor=decision.entry)
+        if action is Action.END_SESSION:
+            return self._end(reason or "badge_out")
+        if action is Action.AWAIT_SUPERVISOR:
+            assert decision is not None
+            self.waiting = Waiting(decision.uid, decision)
+            self._record(
+                new_event("denied", reason="needs_supervisor", person=decision.entry.person)
+            )
+            self.feedback.waiting(message("needs_supervisor", decision.entry))
+        elif action is Action.CANCEL_WAIT:
+            self.waiting = None
+        elif action is Action.REFUSE:
+            self._refuse(reason, decision, in_use=before is State.IN_USE)
+        elif action is Action.WARN:
+            if hasattr(self.controller, "warn"):
+                self.controller.warn(True)
+            minutes = round(self.settings.warning_minutes)
+            self.feedback.warning(f"La machine s'arrête dans {minutes} minutes.")
+        elif action is Action.TAKE_NEXT:
+            assert decision is not None
+            self.next_tap = (decision.uid, decision)
+        elif action is Action.SHOW:
+            self.feedback.state(self.state)
+        return None
+
+    def _start(self, decision: Decision | None, supervisor: Any) -> list[Input] | None:
+        assert decision is not None and decision.entry is not None
+        entry = decision.entry
+        session = Session(
+            id=str(uuid.uuid4()),
+            uid=decision.uid,
+            person=entry.person,
+            first_name=entry.first_name,
+            level=entry.level,
+            supervisor=supervisor.person if supervisor else None,
+        )
+        started = new_event(
+            "session_started",
+            session=session.id,
+            person=session.person,
+            level=session.level,
+            **({"supervisor": session.supervisor} if session.supervisor else {}),
+        )
+        try:
+            self._record(started, strict=True)
+            self.outbox.journal_set("session", {
+                "id": session.id, "person": session.person, "started_at": started["at"]
+            })  # fmt: skip
+            self.outbox.journal_set("alive_at", started["at"])
+        except sqlite3.Error as problem:
+            self._fault("disk_error", f"cannot record the session, machine kept locked: {problem}")
+            self.state = State.FAULT
+            return None
+        try:
+            self.controller.unlock(session.id)
+        except Refused as refused:
+            self.session = session
+            self._end("fault", refused=refused)
+            self.feedback.refused(
+                message("refused_by_machine", reason=refused.detail or refused.code)
+            )
+            return [Input.SESSION_CLOSED]
+        self.session = session
+        self._last_alive = time.monotonic()
+        log.info("machine unlocked for session %s", session.id)
+        code = "supervised" if supervisor else "granted"
+        self.feedback.granted(message(code, entry))
+        return None
+
+    def _end(self, reason: str, refused: Refused | None = None) -> list[Input] | None:
+        session = self.session
+        if session is None:
+            return [Input.SESSION_CLOSED]
+        usage = Usage() if refused else self.controller.lock(reason)
+        log.info("machine locked (%s)", reason)
+        if usage is None:  # a print goes on; the session ends with it (SessionOver)
+            self.feedback.state(
+                State.ENDING, "Votre impression continue. La session finira avec elle."
+            )
+            return None
+        self._session_ended(session.id, reason, usage)
+        return [Input.SESSION_CLOSED]
+
+    def _session_ended(self, session_id: str, reason: str, usage: Usage) -> None:
+        session = self.session
+        if session is None or session.id != session_id:
+            return
+        self.session = None
+        self._record(
+            new_event(
+                "session_ended",
+                session=session.id,
+                person=session.person,
+                reason=reason,
+                busy_seconds=round(usage.busy_seconds, 3),
+            )
+        )
+        self.outbox.journal_delete("session")
+        if reason == "badge_out":
+            self.feedback.display(message("badge_out", name=session.first_name))
+
+    def _refuse(self, reason: str | None, decision: Decision | None, in_use: bool) -> None:
+        code = reason or (decision.code if decision else "refused")
+        entry = decision.entry if decision else None
+        if entry is not None:
+            self._record(new_event("denied", reason=code, person=entry.person))
+        elif decision is not None and self.access is not None:
+            # A card nobody owns (whatever else is wrong): its UID lets the facilitator enrol it.
+            self._record(new_event("unknown_badge", uid=decision.uid))
+        reason_text = (
+            (self.access.machine.get("out_of_service_reason") or "") if self.access else ""
+        )
+        self.feedback.refused(message(code, entry, reason_text), in_use=in_use)
+
+    # --- faults, hub, heartbeats ---------------------------------------------------------------
+
+    def _record(self, event: dict[str, Any], strict: bool = False) -> None:
+        """Put an event in the outbox. Only a session start must not go on without it."""
+        try:
+            self.outbox.append(event)
+        except sqlite3.Error as problem:
+            if strict:
+                raise
+            log.error("could not keep event %s (%s): %s", event["type"], event["id"], problem)
+
+    def _fault(self, code: str, text: str, machine: bool = False) -> None:
+        log.error("fault %s: %s", code, text)
+        self._record(new_event("fault", code=code[:40], message=text[:500]))
+        if machine:
+            self._problems.add("machine")
+            self.apply(Input.MACHINE_FAULT)
+
+    def _hub_problem(self, code: str, text: str) -> None:
+        if code not in self._problems:
+            log.warning("%s: %s", code, text)
+            self._problems.add(code)
+            if code != "hub_unreachable":
+                self._record(new_event("fault", code=code, message=text[:500]))
+
+    def _heartbeats(self) -> None:
+        warned_depth = False
+        while not self.stop_event.wait(self.settings.heartbeat_seconds):
+            depth = self.outbox.depth()
+            if depth > self.settings.outbox_fault_depth and not warned_depth:
+                warned_depth = True
+                self._record(new_event("fault", code="outbox_full",
+                                       message=f"{depth} events waiting for the hub"))  # fmt: skip
+            last_sync = getattr(self.sync, "last_sync", None)
+            beat = new_event(
+                "heartbeat",
+                version=__version__,
+                state=self.state.value,
+                outbox_depth=depth,
+                **({"last_sync": _iso(last_sync)} if last_sync else {}),
+            )
+            try:
+                self.hub.post_events([beat])
+                self._problems.discard("hub_unreachable")
+            except HubUnavailable:
+                pass
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")

@@ -1,0 +1,205 @@
+"""Station agents as real processes against a hub served by waitress, over loopback HTTP."""
+
+import json
+import random
+import time
+from datetime import date
+
+import pytest
+
+from tests.servers import served_hub
+from tests.stations import KioskProcess
+from web.domain import grants, machines, people, sessions
+
+ACTOR = "test"
+
+
+@pytest.fixture
+def hub(tmp_path, db, fablab):
+    """The fablab fixture's hub, served: yields (url, fablab, db)."""
+    with served_hub(tmp_path / "hub.db", tmp_path / "hub.log") as url:
+        yield url, fablab, db
+
+
+@pytest.fixture
+def residents(fablab, db):
+    """People at every level on the laser, with their badges."""
+    ids = {
+        "amina": fablab.person("Amina Benali", "04A1B2C3D4E5F6", decoupe_laser=3),
+        "karim": fablab.person("Karim Diallo", "DEADBEEF", decoupe_laser=1),
+        "sophie": fablab.person("Sophie Martin", "CAFEF00D", decoupe_laser=2),
+        "lucas": fablab.person("Lucas Petit", "8899AABB", couture=2),
+    }
+    jean = people.add_person(db, "Jean Dupont", actor=ACTOR)
+    from web.domain import badges
+
+    badges.assign_badge(db, jean, "12345678", actor=ACTOR)
+    grants.grant(
+        db, jean, "decoupe-laser", level=2, valid_months=1, on=date(2024, 1, 10), actor=ACTOR
+    )
+    nadia = people.add_person(db, "Nadia Haddad", actor=ACTOR)
+    badges.assign_badge(db, nadia, "11223344", actor=ACTOR)
+    grants.grant(db, nadia, "decoupe-laser", level=2, valid_months=60,
+                 on=date.today().replace(year=date.today().year - 1), actor=ACTOR)  # fmt: skip
+    ids.update(jean=jean, nadia=nadia)
+    return ids
+
+
+def station(tmp_path, url, fablab, name="laser", **options):
+    return KioskProcess(tmp_path / f"kiosk-{name}", url, fablab.tokens[name], **options)
+
+
+def hub_events(db, kind):
+    return [
+        json.loads(row["data"])
+        for row in db.query("SELECT data FROM events WHERE type = ?", [kind])
+    ]
+
+
+def wait_until(condition, timeout=15.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_the_decision_table_end_to_end(tmp_path, hub, residents):
+    url, fablab, db = hub
+    kiosk = station(tmp_path, url, fablab, supervisor_window_seconds=30).start().ready()
+    try:
+        assert kiosk.decide("CAFEBABE") == "denied:unknown_badge"
+        assert kiosk.decide("8899AABB") == "denied:not_trained"
+        assert kiosk.decide("12345678") == "denied:expired"
+        assert kiosk.decide("11223344") == "denied:lapsed"
+        # Découverte: waits for a référent, who taps too.
+        assert kiosk.decide("DEADBEEF") == "needs_supervisor"
+        assert kiosk.decide("04A1B2C3D4E5F6") == "granted"
+        kiosk.wait_for("machine unlocked")
+        assert kiosk.decide("DEADBEEF") == "needs_supervisor"  # the holder badges out
+        kiosk.wait_for(r"machine locked \(badge_out\)")
+        # Autonomous, then a handover to another autonomous person.
+        assert kiosk.decide("CAFEF00D") == "granted"
+        kiosk.wait_for("machine unlocked")
+        assert kiosk.decide("04A1B2C3D4E5F6") == "granted"
+        kiosk.wait_for(r"machine locked \(handover\)")
+        kiosk.wait_for("machine unlocked")  # for the new holder, without a second tap
+        assert kiosk.decide("04A1B2C3D4E5F6") == "granted"
+        kiosk.wait_for(r"machine locked \(badge_out\)")
+        # Out of service at the hub: the station hears it within seconds.
+        machines.set_out_of_service(db, "laser", "Lentille cassée", actor=ACTOR)
+        deadline = time.monotonic() + 5
+        while kiosk.decide("8899AABB") != "denied:out_of_service":
+            assert time.monotonic() < deadline, "out of service did not reach the station"
+        wait_until(
+            lambda: (
+                len(sessions.list_sessions(db)) == 3
+                and all(row["ended_at"] for row in sessions.list_sessions(db))
+            ),
+            what="sessions at the hub",
+        )
+    finally:
+        assert kiosk.stop() == 0
+    rows = sessions.list_sessions(db)
+    assert [(r["person"], r["supervisor"], r["end_reason"]) for r in rows] == [
+        (residents["karim"], residents["amina"], "badge_out"),
+        (residents["sophie"], None, "handover"),
+        (residents["amina"], None, "badge_out"),
+    ]
+    assert {"uid": "CAFEBABE"} in hub_events(db, "unknown_badge")
+    denied = {event["reason"] for event in hub_events(db, "denied")}
+    assert {"not_trained", "expired", "lapsed", "needs_supervisor", "out_of_service"} <= denied
+
+
+def test_a_revoked_training_is_refused_within_five_seconds(tmp_path, hub, residents):
+    url, fablab, db = hub
+    kiosk = station(tmp_path, url, fablab).start().ready()
+    try:
+        assert kiosk.decide("CAFEF00D") == "granted"
+        assert kiosk.decide("CAFEF00D") == "granted"  # badge out
+        grants.revoke(db, residents["sophie"], "decoupe-laser", reason="test", actor=ACTOR)
+        revoked = time.monotonic()
+        kiosk.wait_for(r"access list \S+: \d+ badges", timeout=5)
+        assert time.monotonic() - revoked < 5
+        assert kiosk.decide("CAFEF00D") == "denied:not_trained"
+    finally:
+        kiosk.stop()
+
+
+def test_with_the_hub_down_taps_are_decided_the_same_and_events_arrive_once(
+    tmp_path, db, fablab, residents
+):
+    path = tmp_path / "hub.db"
+    with served_hub(path, tmp_path / "hub1.log") as url:
+        kiosk = station(tmp_path, url, fablab).start().ready()
+        assert kiosk.decide("CAFEF00D") == "granted"
+        assert kiosk.decide("CAFEF00D") == "granted"
+        wait_until(lambda: len(sessions.list_sessions(db)) == 1, what="the first session")
+        port = url.rsplit(":", 1)[1]
+    # The hub is down: the same decisions, from the list kept on disk and in memory.
+    for _ in range(3):
+        assert kiosk.decide("CAFEF00D") == "granted"  # in
+        assert kiosk.decide("CAFEF00D") == "granted"  # out
+    assert kiosk.decide("8899AABB") == "denied:not_trained"
+    assert kiosk.decide("CAFEBABE") == "denied:unknown_badge"
+    assert len(sessions.list_sessions(db)) == 1
+    # Back on the same address: everything arrives, once.
+    with served_hub(path, tmp_path / "hub2.log", port=int(port)):
+        wait_until(
+            lambda: len(sessions.list_sessions(db)) == 4, timeout=45, what="replayed sessions"
+        )
+        wait_until(lambda: len(hub_events(db, "unknown_badge")) == 1, what="the unknown badge")
+        time.sleep(2)  # one more shipping round: nothing may arrive twice
+        assert len(sessions.list_sessions(db)) == 4
+        assert all(row["end_reason"] == "badge_out" for row in sessions.list_sessions(db))
+        assert db.execute("SELECT count(*) FROM events WHERE type = 'denied'").fetchone()[0] == 1
+        kiosk.stop()
+
+
+def test_kill_9_mid_session_is_closed_as_interrupted_and_nothing_is_lost(tmp_path, hub, residents):
+    url, fablab, db = hub
+    rng = random.Random(7)
+    started = 0
+    for round_ in range(4):
+        kiosk = station(tmp_path, url, fablab).start()
+        kiosk.wait_for(r"machine locked at start")
+        kiosk.ready()
+        assert kiosk.decide("CAFEF00D") == "granted"
+        started += 1
+        if round_ % 2:
+            assert kiosk.decide("CAFEF00D") == "granted"  # a complete session too
+            assert kiosk.decide("CAFEF00D") == "granted"
+            started += 1
+        time.sleep(rng.uniform(0, 1.5))  # die at a random moment of the session
+        kiosk.kill()
+    last = station(tmp_path, url, fablab).start()
+    try:
+        last.wait_for(r"machine locked at start")
+        wait_until(
+            lambda: (
+                len(sessions.list_sessions(db)) == started
+                and all(row["ended_at"] for row in sessions.list_sessions(db))
+            ),
+            timeout=30,
+            what="every session closed at the hub",
+        )
+    finally:
+        last.stop()
+    rows = sessions.list_sessions(db)
+    assert len({row["id"] for row in rows}) == started
+    reasons = [row["end_reason"] for row in rows]
+    assert reasons.count("interrupted") == 4 and reasons.count("badge_out") == started - 4
+    assert all(row["ended_at"] >= row["started_at"] for row in rows)
+
+
+def test_a_damaged_access_list_on_disk_is_a_fault_not_a_crash(tmp_path, fablab, residents):
+    kiosk = station(tmp_path, "http://127.0.0.1:9", fablab)  # no hub there
+    (kiosk.directory / "data").mkdir(parents=True)
+    (kiosk.directory / "data" / "access-list.json").write_text("{not json")
+    kiosk.start()
+    try:
+        kiosk.wait_for("fault access_list_damaged")
+        assert kiosk.decide("CAFEF00D") == "denied:no_access_list"
+        assert kiosk.process.poll() is None
+    finally:
+        assert kiosk.stop() == 0
