@@ -270,7 +270,7 @@ class Station:
         now = time.monotonic()
         settings = self.settings
         if self.waiting and now - self.waiting.since >= settings.supervisor_window_seconds:
-            self.apply(Input.SUPERVISOR_TIMEOUT)
+            self.apply(Input.SUPERVISOR_TIMEOUT, decision=self.waiting.decision)
         session = self.session
         if session is not None and self.state is State.IN_USE:
             elapsed = now - session.started
