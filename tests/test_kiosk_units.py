@@ -206,8 +206,7 @@ def test_max_duration_warns_then_ends_the_session(tmp_path, db, fablab):
     ) as s:
         s.reader.present("CAFEF00D")
         s.wait(lambda: s.relay_on, "the relay on")
-        s.wait_state(State.IDLE, timeout=10)
-        assert not s.relay_on
+        s.wait(lambda: not s.relay_on and s.station.state is State.IDLE, "the end", timeout=10)
         assert any("s'arrête" in line for line in s.shown)
     ended = [e for e in s.station.outbox.peek(100) if e["type"] == "session_ended"]
     assert [e["reason"] for e in ended] == ["timeout"]
@@ -224,8 +223,8 @@ def test_idle_and_supervisor_timeouts(tmp_path, db, fablab):
         s.reader.present("DEADBEEF")
         s.wait_state(State.AWAITING_SUPERVISOR)
         assert not s.relay_on
-        s.wait_state(State.IDLE)
-        assert any("Pas de référent" in line for line in s.shown)
+        s.wait(lambda: any("Pas de référent" in line for line in s.shown), "the timeout shown")
+        assert s.station.state is State.IDLE
     reasons = [e.get("reason") for e in s.station.outbox.peek(100) if e["type"] in
                ("session_ended", "denied")]  # fmt: skip
     assert reasons == ["idle", "needs_supervisor", "supervisor_timeout"]
@@ -244,7 +243,64 @@ def test_a_full_disk_keeps_the_machine_locked_and_says_so(tmp_path, db, fablab):
                 break
         s.reader.present("CAFEF00D")
         s.wait_state(State.FAULT)
+        s.wait(lambda: s.station.inbox.empty(), "the tap handled")
         assert not s.relay_on
         assert s.pins.pin(17).states[-1].state in (False, 0)
         assert all(state.state in (False, 0) for state in s.pins.pin(17).states)
     assert s.thread is not None
+
+
+def test_lights_and_buzzer_have_distinct_patterns():
+    pins = MockFactory()
+    feedback = Feedback(green_pin=5, red_pin=6, amber_pin=13, buzzer_pin=19, pin_factory=pins,
+                        display=lambda text: None)  # fmt: skip
+    green, red, amber, buzzer = (pins.pin(n) for n in (5, 6, 13, 19))
+
+    def settle(pin, level):
+        deadline = time.monotonic() + 5
+        while bool(pin.state) != level:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+
+    feedback.granted("ok")
+    assert green.state and not red.state and not amber.state
+    settle(buzzer, True)
+    feedback.refused("no")
+    assert not green.state
+    settle(red, True)
+    settle(red, False)  # blinking
+    feedback.waiting("wait")
+    settle(amber, True)
+    settle(amber, False)
+    feedback.state(State.FAULT)
+    assert red.state and not amber.state
+    feedback.close()
+
+
+class FakePrinter(LaserCutter):
+    """A controller whose session ends later, as a print does after badge-out."""
+
+    def lock(self, reason):
+        if reason == "badge_out":
+            self._pending = self.session
+            return None
+        return super().lock(reason)
+
+
+def test_a_session_that_waits_for_its_job_ends_with_it(tmp_path, db, fablab):
+    from machines.base import SessionOver, Usage
+
+    fablab.person("Sophie", "CAFEF00D", decoupe_laser=2)
+    with InProcessStation(tmp_path, db, fablab) as s:
+        printer = FakePrinter(pin=18, pin_factory=s.pins)
+        s.station.controller = printer
+        printer.subscribe(lambda event: s.station.inbox.put(("machine", event)))
+        s.reader.present("CAFEF00D")
+        s.wait(lambda: printer.session is not None, "a session")
+        s.reader.present("CAFEF00D")  # badge out: the print goes on
+        s.wait(lambda: any("impression continue" in line for line in s.shown), "the print goes on")
+        assert s.station.state is State.ENDING
+        printer._emit(SessionOver(printer._pending, "job_done", Usage(busy_seconds=42.0)))
+        s.wait_state(State.IDLE)
+    ended = [e for e in s.station.outbox.peek(100) if e["type"] == "session_ended"]
+    assert [(e["reason"], e["busy_seconds"]) for e in ended] == [("job_done", 42.0)]

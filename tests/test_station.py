@@ -203,3 +203,68 @@ def test_a_damaged_access_list_on_disk_is_a_fault_not_a_crash(tmp_path, fablab, 
         assert kiosk.process.poll() is None
     finally:
         assert kiosk.stop() == 0
+
+
+def test_heartbeats_reach_the_hub(tmp_path, hub, residents):
+    url, fablab, db = hub
+    kiosk = station(tmp_path, url, fablab).start().ready()
+    try:
+        wait_until(lambda: machines.get_machine(db, "laser")["last_heartbeat"], what="a heartbeat")
+        beat = json.loads(machines.get_machine(db, "laser")["last_heartbeat"])
+        assert beat["state"] == "idle" and beat["outbox_depth"] >= 0 and beat["version"]
+    finally:
+        kiosk.stop()
+
+
+def test_a_hub_answering_garbage_changes_no_decision(tmp_path, hub, residents):
+    import http.server
+    import threading
+
+    url, fablab, _db = hub
+    kiosk = station(tmp_path, url, fablab).start().ready()
+    assert kiosk.decide("CAFEF00D") == "granted"
+    assert kiosk.decide("CAFEF00D") == "granted"
+    kiosk.stop()
+
+    class Garbage(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"<html>captive portal</html>")
+
+        do_POST = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Garbage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        config = kiosk.config.read_text().replace(url, f"http://127.0.0.1:{server.server_port}")
+        kiosk.config.write_text(config)
+        kiosk.start()
+        kiosk.wait_for("not JSON")
+        assert kiosk.decide("CAFEF00D") == "granted"
+        assert kiosk.decide("8899AABB") == "denied:not_trained"
+        assert kiosk.process.poll() is None
+    finally:
+        assert kiosk.stop() == 0
+        server.shutdown()
+        server.server_close()
+
+
+def test_check_reports_each_part(tmp_path, hub, residents):
+    import subprocess
+
+    from tests.stations import KIOSK
+
+    url, fablab, _db = hub
+    kiosk = station(tmp_path, url, fablab)
+    done = subprocess.run([KIOSK, "--config", str(kiosk.config), "check"],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "knows this station as 'laser'" in done.stdout
+    kiosk.config.write_text(kiosk.config.read_text().replace('kind = "stdin"', 'kind = "nfc"'))
+    done = subprocess.run([KIOSK, "--config", str(kiosk.config), "check"],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 1 and "reader.kind" in done.stderr
