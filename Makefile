@@ -46,6 +46,7 @@ bench: $(STAMP) $(OCTOPRINT)
 	$(BIN)/python bench/hub_bench.py
 	$(BIN)/python bench/badge_bench.py
 	$(BIN)/python bench/machines_bench.py
+	$(BIN)/python bench/kiosk_bench.py
 
 demo: $(STAMP)
 	rm -f $(DEMO_DIR)/hub.db $(DEMO_DIR)/hub.db-wal $(DEMO_DIR)/hub.db-shm

@@ -125,9 +125,9 @@ class Station:
                 session=open_session["id"],
                 person=open_session["person"],
                 reason="interrupted",
-            )
+            ),
+            journal={"session": None},
         )
-        self.outbox.journal_delete("session")
         log.warning("session %s was interrupted; closed at %s", open_session["id"], alive)
 
     def run(self) -> None:
@@ -360,12 +360,12 @@ class Station:
             level=session.level,
             **({"supervisor": session.supervisor} if session.supervisor else {}),
         )
+        journal = {
+            "session": {"id": session.id, "person": session.person, "started_at": started["at"]},
+            "alive_at": started["at"],
+        }
         try:
-            self._record(started, strict=True)
-            self.outbox.journal_set("session", {
-                "id": session.id, "person": session.person, "started_at": started["at"]
-            })  # fmt: skip
-            self.outbox.journal_set("alive_at", started["at"])
+            self.outbox.append(started, journal=journal)
         except sqlite3.Error as problem:
             self._fault("disk_error", f"cannot record the session, machine kept locked: {problem}")
             self.state = State.FAULT
@@ -405,16 +405,14 @@ class Station:
         if session is None or session.id != session_id:
             return
         self.session = None
-        self._record(
-            new_event(
-                "session_ended",
-                session=session.id,
-                person=session.person,
-                reason=reason,
-                busy_seconds=round(usage.busy_seconds, 3),
-            )
+        ended = new_event(
+            "session_ended",
+            session=session.id,
+            person=session.person,
+            reason=reason,
+            busy_seconds=round(usage.busy_seconds, 3),
         )
-        self.outbox.journal_delete("session")
+        self._record(ended, journal={"session": None})
         if reason == "badge_out":
             self.feedback.display(message("badge_out", name=session.first_name))
 
@@ -433,13 +431,12 @@ class Station:
 
     # --- faults, hub, heartbeats ---------------------------------------------------------------
 
-    def _record(self, event: dict[str, Any], strict: bool = False) -> None:
-        """Put an event in the outbox. Only a session start must not go on without it."""
+    def _record(self, event: dict[str, Any], journal: dict[str, Any] | None = None) -> None:
+        """Put an event in the outbox; when the disk refuses, say so and carry on (the machine
+        is already safe: only a session start must not happen without its event)."""
         try:
-            self.outbox.append(event)
+            self.outbox.append(event, journal=journal)
         except sqlite3.Error as problem:
-            if strict:
-                raise
             log.error("could not keep event %s (%s): %s", event["type"], event["id"], problem)
 
     def _fault(self, code: str, text: str, machine: bool = False) -> None:

@@ -30,6 +30,13 @@ class Outbox:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5)
         self._lock = threading.Lock()
         self.appended = threading.Condition(self._lock)
+        # The shipper has its own connection, without an fsync per acknowledgement: losing
+        # one in a power cut only means sending those events again, which the hub ignores.
+        # That keeps its deletes from queueing a tap's write behind their fsync.
+        self._shipping = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=5
+        )
+        self._shipping_lock = threading.Lock()
         with self._lock:
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = FULL")
@@ -40,19 +47,31 @@ class Outbox:
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS journal (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
             )
+        self._shipping.execute("PRAGMA synchronous = NORMAL")
 
-    def append(self, event: dict[str, Any]) -> None:
-        """Write the event durably; raises sqlite3.Error (disk full...) if it cannot be kept."""
+    def append(self, event: dict[str, Any], journal: dict[str, Any] | None = None) -> None:
+        """Write the event durably, with journal entries in the same commit (one fsync).
+
+        Raises sqlite3.Error (disk full...) if it cannot be kept; then nothing is written.
+        """
         with self._lock:
-            self._db.execute(
-                "INSERT INTO outbox (id, body) VALUES (?, ?)",
-                [event["id"], json.dumps(event, ensure_ascii=False)],
-            )
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "INSERT INTO outbox (id, body) VALUES (?, ?)",
+                    [event["id"], json.dumps(event, ensure_ascii=False)],
+                )
+                for key, value in (journal or {}).items():
+                    self._journal_write(key, value)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
             self.appended.notify_all()
 
     def peek(self, limit: int = 100) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._db.execute(
+        with self._shipping_lock:
+            rows = self._shipping.execute(
                 "SELECT body FROM outbox ORDER BY seq LIMIT ?", [limit]
             ).fetchall()
         return [json.loads(body) for (body,) in rows]
@@ -60,12 +79,14 @@ class Outbox:
     def acknowledge(self, ids: list[str]) -> None:
         if not ids:
             return
-        with self._lock:
-            self._db.executemany("DELETE FROM outbox WHERE id = ?", [[i] for i in ids])
+        with self._shipping_lock:
+            self._shipping.execute("BEGIN IMMEDIATE")
+            self._shipping.executemany("DELETE FROM outbox WHERE id = ?", [[i] for i in ids])
+            self._shipping.execute("COMMIT")
 
     def depth(self) -> int:
-        with self._lock:
-            return self._db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        with self._shipping_lock:
+            return self._shipping.execute("SELECT count(*) FROM outbox").fetchone()[0]
 
     def wait_for_events(self, timeout: float) -> None:
         with self.appended:
@@ -76,21 +97,24 @@ class Outbox:
 
     def journal_set(self, key: str, value: Any) -> None:
         with self._lock:
-            self._db.execute(
-                "INSERT INTO journal (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [key, json.dumps(value)],
-            )
+            self._journal_write(key, value)
+
+    def _journal_write(self, key: str, value: Any) -> None:
+        if value is None:
+            self._db.execute("DELETE FROM journal WHERE key = ?", [key])
+            return
+        self._db.execute(
+            "INSERT INTO journal (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, json.dumps(value)],
+        )
 
     def journal_get(self, key: str) -> Any:
         with self._lock:
             row = self._db.execute("SELECT value FROM journal WHERE key = ?", [key]).fetchone()
         return json.loads(row[0]) if row else None
 
-    def journal_delete(self, key: str) -> None:
-        with self._lock:
-            self._db.execute("DELETE FROM journal WHERE key = ?", [key])
-
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._shipping_lock:
             self._db.close()
+            self._shipping.close()

@@ -304,3 +304,13 @@ def test_a_session_that_waits_for_its_job_ends_with_it(tmp_path, db, fablab):
         s.wait_state(State.IDLE)
     ended = [e for e in s.station.outbox.peek(100) if e["type"] == "session_ended"]
     assert [(e["reason"], e["busy_seconds"]) for e in ended] == [("job_done", 42.0)]
+
+
+def test_an_outbox_that_keeps_growing_raises_a_fault_and_keeps_going(tmp_path, db, fablab):
+    with InProcessStation(tmp_path, db, fablab, outbox_fault_depth=3) as s:
+        for n in range(5):
+            s.reader.present(f"{0xA0000000 + n:08X}")  # unknown cards, the hub is away
+        s.wait(lambda: any(e["type"] == "fault" and e["code"] == "outbox_full"
+                           for e in s.station.outbox.peek(100)), "the outbox fault")  # fmt: skip
+        s.reader.present("A0000009")
+        s.wait(lambda: s.station.outbox.depth() >= 7, "events still kept")

@@ -91,6 +91,8 @@ def test_the_decision_table_end_to_end(tmp_path, hub, residents):
         deadline = time.monotonic() + 5
         while kiosk.decide("8899AABB") != "denied:out_of_service":
             assert time.monotonic() < deadline, "out of service did not reach the station"
+        wait_until(lambda: {"reason": "out_of_service", "person": residents["lucas"]}
+                   in hub_events(db, "denied"), what="the refusal at the hub")  # fmt: skip
         wait_until(
             lambda: (
                 len(sessions.list_sessions(db)) == 3
@@ -268,3 +270,15 @@ def test_check_reports_each_part(tmp_path, hub, residents):
     done = subprocess.run([KIOSK, "--config", str(kiosk.config), "check"],
                           capture_output=True, text=True, timeout=60)  # fmt: skip
     assert done.returncode == 1 and "reader.kind" in done.stderr
+
+
+def test_sigterm_mid_session_locks_and_closes_the_session(tmp_path, hub, residents):
+    url, fablab, db = hub
+    kiosk = station(tmp_path, url, fablab).start().ready()
+    assert kiosk.decide("CAFEF00D") == "granted"
+    kiosk.wait_for("machine unlocked")
+    assert kiosk.stop() == 0
+    assert any("machine locked (shutdown)" in line for line in kiosk.log)
+    wait_until(lambda: sessions.list_sessions(db) and sessions.list_sessions(db)[0]["ended_at"],
+               what="the session closed at the hub")  # fmt: skip
+    assert sessions.list_sessions(db)[0]["end_reason"] == "shutdown"
