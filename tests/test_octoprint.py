@@ -1,36 +1,11 @@
 """The 3D printer controller against a real OctoPrint 1.11 and its Virtual Printer."""
 
-import threading
-
 import pytest
 
 from machines.base import Fault, JobUpdate, MachineState, Recovered, Refused, SessionOver
 from machines.octoprint import OctoPrintPrinter, classify
+from tests.machine_events import Events
 from tests.octoprint_server import slow_gcode
-
-
-class Events:
-    def __init__(self, controller):
-        self.items, self._arrived = [], threading.Condition()
-        controller.subscribe(self._add)
-
-    def _add(self, event):
-        with self._arrived:
-            self.items.append(event)
-            self._arrived.notify_all()
-
-    def wait_for(self, predicate, timeout=30.0, what="event"):
-        with self._arrived:
-            found = self._arrived.wait_for(
-                lambda: next((e for e in self.items if predicate(e)), None), timeout
-            )
-            assert found, f"no {what}; got {self.items}"
-            return found
-
-    def job(self, state, timeout=30.0):
-        return self.wait_for(
-            lambda e: isinstance(e, JobUpdate) and e.state == state, timeout, f"job {state}"
-        )
 
 
 @pytest.fixture
@@ -43,6 +18,18 @@ def printer(octoprint):
     controller.close()
 
 
+def start_printing(octoprint, printer, session, name, gcode, **upload):
+    """A member badges in and starts a print from OctoPrint's own page."""
+    events = Events(printer)
+    printer.unlock(session)
+    assert printer.wait_ready(10)
+    octoprint.upload(name, gcode, **upload)
+    octoprint.print_file(name)
+    started = events.job("started")
+    assert (started.session, started.file) == (session, name)
+    return events
+
+
 def test_octoprint_states_are_classified():
     assert classify("Printing from SD") == "printing"
     assert classify("Cancelling") == "cancelling"
@@ -53,13 +40,8 @@ def test_octoprint_states_are_classified():
 
 
 def test_a_session_with_a_print_that_completes(octoprint, printer):
-    events = Events(printer)
-    printer.unlock("session-1")
-    assert printer.wait_ready(10)
-    octoprint.upload("cube.gcode", slow_gcode(1), analysed=True)
-    octoprint.print_file("cube.gcode")  # the member starts it from OctoPrint's page
-    started = events.job("started")
-    assert (started.session, started.file) == ("session-1", "cube.gcode")
+    events = start_printing(octoprint, printer, "session-1", "cube.gcode", slow_gcode(1),
+                            analysed=True)  # fmt: skip
     done = events.job("done")
     assert done.session == "session-1" and done.progress == 100
     assert done.filament_mm == 2.0  # the file extrudes 2 mm
@@ -71,16 +53,11 @@ def test_a_session_with_a_print_that_completes(octoprint, printer):
 
 
 def test_badging_out_during_a_print_ends_the_session_with_the_job(octoprint, printer):
-    events = Events(printer)
-    printer.unlock("session-2")
-    assert printer.wait_ready(10)
-    octoprint.upload("slow.gcode", slow_gcode(2))
-    octoprint.print_file("slow.gcode")
-    events.job("started")
+    events = start_printing(octoprint, printer, "session-2", "slow.gcode", slow_gcode(2))
     assert printer.lock("badge_out") is None  # the print goes on
     assert printer.state is MachineState.FINISHING
     assert octoprint.state().startswith("Printing")
-    over = events.wait_for(lambda e: isinstance(e, SessionOver), what="the end of the session")
+    over = events.of(SessionOver)
     assert (over.session, over.reason) == ("session-2", "job_done")
     assert over.usage.jobs[0]["state"] == "done"
     assert over.usage.print_time_seconds >= 1
@@ -88,12 +65,7 @@ def test_badging_out_during_a_print_ends_the_session_with_the_job(octoprint, pri
 
 
 def test_a_print_cancelled_by_its_member(octoprint, printer):
-    events = Events(printer)
-    printer.unlock("session-3")
-    assert printer.wait_ready(10)
-    octoprint.upload("long.gcode", slow_gcode(30))
-    octoprint.print_file("long.gcode")
-    events.job("started")
+    events = start_printing(octoprint, printer, "session-3", "long.gcode", slow_gcode(30))
     octoprint.api("POST", "/api/job", json={"command": "cancel"})
     cancelled = events.job("cancelled")
     assert cancelled.session == "session-3"
@@ -132,31 +104,24 @@ def test_octoprint_stopped_and_restarted_mid_session(octoprint, printer):
     printer.unlock("session-4")
     assert printer.wait_ready(10)
     octoprint.stop()
-    fault = events.wait_for(lambda e: isinstance(e, Fault), what="a fault")
+    fault = events.of(Fault)
     assert fault.code == "printer_unreachable"
     assert printer.state is MachineState.UNREACHABLE
     with pytest.raises(Refused):
         printer.unlock("someone-else")
     octoprint.start()
-    events.wait_for(lambda e: isinstance(e, Recovered), timeout=60, what="a recovery")
+    events.of(Recovered, timeout=60)
     assert printer.state is MachineState.UNLOCKED and printer.session == "session-4"
     octoprint.connect_printer()
     assert printer.wait_ready(20)
 
 
 def test_the_virtual_printer_dropping_its_connection(octoprint, printer):
-    events = Events(printer)
-    printer.unlock("session-5")
-    assert printer.wait_ready(10)
-    octoprint.upload("dropped.gcode", slow_gcode(30))
-    octoprint.print_file("dropped.gcode")
-    events.job("started")
+    events = start_printing(octoprint, printer, "session-5", "dropped.gcode", slow_gcode(30))
     octoprint.gcode("!!DEBUG:drop_connection")
     failed = events.job("failed")
     assert failed.session == "session-5"
-    assert events.wait_for(lambda e: isinstance(e, Fault), what="a fault").code.startswith(
-        "printer_"
-    )
+    assert events.of(Fault).code.startswith("printer_")
     usage = printer.lock("fault")
     assert [job["state"] for job in usage.jobs] == ["failed"]
     # The next session reconnects the printer.

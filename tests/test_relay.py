@@ -2,7 +2,6 @@
 
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -10,6 +9,7 @@ from gpiozero.pins.mock import MockFactory
 
 from machines.base import Activity, Fault, MachineState, Recovered, Refused, build_controller
 from machines.relay import LaserCutter, RelayInterlock, SewingStation
+from tests.machine_events import Events
 
 
 @pytest.fixture
@@ -21,28 +21,6 @@ def pins():
 
 def levels(pin):
     return [state.state for state in pin.states]
-
-
-class Events:
-    """Collects machine events and waits for one with a deadline."""
-
-    def __init__(self, controller):
-        self.items, self._arrived = [], threading.Condition()
-        controller.subscribe(self._add)
-
-    def _add(self, event):
-        with self._arrived:
-            self.items.append(event)
-            self._arrived.notify_all()
-
-    def wait_for(self, kind, timeout=5.0):
-        with self._arrived:
-            assert self._arrived.wait_for(
-                lambda: any(isinstance(e, kind) for e in self.items), timeout
-            ), f"no {kind.__name__} event"
-            event = next(e for e in self.items if isinstance(e, kind))
-            self.items.remove(event)
-            return event
 
 
 @pytest.mark.parametrize(("active_high", "off", "on"), [(True, False, True), (False, True, False)])
@@ -74,11 +52,11 @@ def test_busy_time_is_metered_and_noise_is_ignored(pins):
     busy.drive_low()  # a 0 ms spike: motor noise
     assert events.items == [] and relay.usage().busy_seconds == 0
     busy.drive_high()
-    assert events.wait_for(Activity).busy is True
+    assert events.of(Activity).busy is True
     assert relay.state is MachineState.RUNNING
     time.sleep(0.3)  # the machine works for a while
     busy.drive_low()
-    assert events.wait_for(Activity).busy is False
+    assert events.of(Activity).busy is False
     usage = relay.lock("idle")
     assert 0.25 <= usage.busy_seconds <= 0.6
     relay.close()
@@ -99,12 +77,12 @@ def test_permits_must_be_on_to_unlock_and_dropping_one_cuts_power(pins):
     laser.unlock("s1")
     assert pins.pin(17).state in (True, 1)
     pins.pin(22).drive_low()  # the extractor stops
-    fault = events.wait_for(Fault)
+    fault = events.of(Fault)
     assert fault.code == "permit_lost" and "extractor" in fault.message
     assert pins.pin(17).state in (False, 0) and laser.state is MachineState.FAULT
     laser.lock("fault")
     pins.pin(22).drive_high()
-    events.wait_for(Recovered)
+    events.of(Recovered)
     assert laser.state is MachineState.LOCKED
     laser.close()
 
