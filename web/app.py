@@ -35,6 +35,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
 
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _web_secret(app.config["DATABASE"])
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+    )
     app.extensions["connections"] = ConnectionPerThread(app.config["DATABASE"])
     app.extensions["access_list_cache"] = AccessListCache()
     app.extensions["revision_watcher"] = RevisionWatcher(
@@ -43,9 +50,29 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.teardown_appcontext(_close_db)
 
     from web.api import bp as api_bp
+    from web.i18n import init_babel
+    from web.pages import bp as pages_bp
+    from web.pages.security import init_security
 
     app.register_blueprint(api_bp)
+    app.register_blueprint(pages_bp)
+    init_babel(app)
+    init_security(app)
     return app
+
+
+def _web_secret(path: str) -> str | None:
+    """The cookie-signing key made at `init` (None before the database exists)."""
+    if not Path(path).exists():
+        return None
+    db = open_database(path)
+    try:
+        row = db.execute("SELECT value FROM settings WHERE key = 'web_secret_key'").fetchone()
+    except Exception:  # not initialised yet: pages will fail loudly, the API still answers
+        row = None
+    finally:
+        db.close()
+    return row[0] if row else None
 
 
 class ConnectionPerThread:

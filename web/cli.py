@@ -144,6 +144,10 @@ def demo_data(db: Database, actor: str) -> None:
     click.echo("Demo station tokens (put one in a station's [hub] token):")
     for name, token in loaded["tokens"].items():
         click.echo(f"  {name:<14} {token}")
+    click.echo(
+        "Facilitator pages: http://127.0.0.1:5000/ (log in as "
+        f"{demo.FACILITATOR[0]} / {demo.FACILITATOR[1]}); wall screen: /tableau"
+    )
     click.echo("See what the laser's station sees:")
     click.echo(
         f"  curl -H 'Authorization: Bearer {loaded['tokens']['laser']}' "
@@ -382,6 +386,35 @@ def revoke_command(
     """Revoke PERSON_ID's training on SKILL; stations refuse them within seconds."""
     grants.revoke(db, person_id, skill_slug, reason=reason, actor=actor)
     click.echo(f"Training of {person_id} on {skill_slug} revoked.")
+
+
+# --- facilitators ------------------------------------------------------------------------------
+
+
+@main.group()
+def facilitator() -> None:
+    """Facilitator accounts for the hub's pages."""
+
+
+@facilitator.command("add")
+@click.argument("name")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="The password (asked for when not given; at least 10 characters).",
+)
+@click.option("--person", "person_id", help="Their own badge-holder id, to supervise with it.")
+@with_db
+def facilitator_add(
+    db: Database, actor: str, name: str, password: str, person_id: str | None
+) -> None:
+    """Create a facilitator account."""
+    from web.domain.facilitators import add_facilitator
+
+    add_facilitator(db, name, password, person_id=person_id, actor=actor)
+    click.echo(f"Facilitator {name} can now log in.")
 
 
 # --- sessions -------------------------------------------------------------------------------

@@ -12,9 +12,10 @@ from datetime import timedelta
 from sqlite_utils import Database
 
 from web.clock import today
-from web.domain import badges, grants, machines, people, skills
+from web.domain import badges, facilitators, grants, machines, people, skills
 
 ACTOR = "demo"
+FACILITATOR = ("claire", "fablab-demo-2026")
 
 SKILLS = (
     ("decoupe-laser", "Découpe laser", "Laser cutting", ("H2905",)),
@@ -93,4 +94,5 @@ def load(db: Database) -> dict[str, object]:
                 actor=ACTOR,
             )
         ids[person.name] = person_id
+    facilitators.add_facilitator(db, *FACILITATOR, actor=ACTOR)
     return {"tokens": tokens, "people": ids}

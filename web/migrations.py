@@ -274,3 +274,28 @@ CREATE INDEX audit_log_at ON audit_log(at)
         "INSERT INTO settings (key, value) VALUES ('badge_hash_secret', ?)",
         [secrets.token_hex(32)],
     )
+
+
+@migration("0002_web_secret")
+def _web_secret(db: Database) -> None:
+    """The key that signs the facilitators' session cookies and CSRF tokens."""
+    db.execute(
+        "INSERT INTO settings (key, value) VALUES ('web_secret_key', ?)", [secrets.token_hex(32)]
+    )
+
+
+@migration("0003_badge_enrolment")
+def _badge_enrolment(db: Database) -> None:
+    """ "Tap the badge now": the person whose badge the next unknown tap will be, until when."""
+    db.execute(
+        """
+        CREATE TABLE enrolments (
+            id         INTEGER PRIMARY KEY,
+            person_id  TEXT NOT NULL REFERENCES people(id),
+            until      TEXT NOT NULL,
+            by         TEXT NOT NULL,
+            uid        TEXT,            -- the card bound, once tapped
+            done_at    TEXT
+        )
+        """
+    )

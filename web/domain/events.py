@@ -17,7 +17,7 @@ from sqlite_utils import Database
 
 from web.clock import normalise_timestamp, now_iso
 from web.db import writing
-from web.domain import machines, sessions
+from web.domain import enrolment, machines, sessions
 from web.domain.sessions import Rejected
 from web.protocol import EVENT_SCHEMAS
 
@@ -31,6 +31,7 @@ _APPLIERS: dict[str, Applier] = {
     "session_started": sessions.apply_started,
     "session_ended": sessions.apply_ended,
     "job": sessions.apply_job,
+    "unknown_badge": enrolment.apply_unknown_badge,
 }
 
 

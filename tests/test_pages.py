@@ -1,0 +1,204 @@
+"""The facilitator's pages through the Flask test client: logins, CSRF, forms in French."""
+
+import re
+import uuid
+
+import pytest
+
+from tests.conftest import event
+from web.domain import audit, badges, facilitators, grants, people
+
+PASSWORD = "un-mot-de-passe-long"
+PRIVATE = ["/aujourdhui", "/personnes", "/personnes/nouvelle"]
+PUBLIC = ["/tableau", "/accessibilite", "/donnees-personnelles", "/connexion"]
+
+
+def csrf(response):
+    return re.search(
+        r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', response.get_data(as_text=True)
+    ).group(1)
+
+
+@pytest.fixture
+def claire(db):
+    facilitators.add_facilitator(db, "claire", PASSWORD, actor="test")
+    return "claire"
+
+
+@pytest.fixture
+def logged_in(client, claire):
+    page = client.get("/connexion")
+    response = client.post(
+        "/connexion", data={"name": claire, "password": PASSWORD, "csrf_token": csrf(page)}
+    )
+    assert response.status_code == 302
+    return client
+
+
+@pytest.mark.parametrize("path", PRIVATE)
+def test_facilitator_pages_need_a_login(client, fablab, path):
+    response = client.get(path)
+    assert response.status_code == 302 and "/connexion" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("path", PUBLIC)
+def test_public_pages_need_none(client, fablab, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert 'lang="fr"' in response.get_data(as_text=True)
+
+
+def test_a_wrong_password_is_refused_in_french_and_audited(client, claire, db):
+    page = client.get("/connexion")
+    response = client.post(
+        "/connexion", data={"name": claire, "password": "faux", "csrf_token": csrf(page)}
+    )
+    assert response.status_code == 200
+    assert "Nom ou mot de passe incorrect." in response.get_data(as_text=True)
+    assert audit.entries(db)[0]["action"] == "login.failed"
+
+
+def test_login_attempts_are_rate_limited(client, claire):
+    token = csrf(client.get("/connexion"))
+    codes = [
+        client.post(
+            "/connexion", data={"name": claire, "password": "faux", "csrf_token": token}
+        ).status_code
+        for _ in range(12)
+    ]
+    assert codes[:10] == [200] * 10 and 429 in codes[10:]
+
+
+def test_forms_without_a_csrf_token_are_refused(logged_in, db):
+    before = db["people"].count
+    response = logged_in.post("/personnes/nouvelle", data={"display_name": "Sans Jeton"})
+    assert response.status_code == 400
+    assert db["people"].count == before
+
+
+def test_a_half_filled_form_shows_french_errors_and_saves_nothing(logged_in, db):
+    page = logged_in.get("/personnes/nouvelle")
+    response = logged_in.post(
+        "/personnes/nouvelle", data={"display_name": "", "csrf_token": csrf(page)}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert re.search(r'id="display_name-error">Ce champ est obligatoire\.', html)
+    assert 'aria-invalid="true"' in html
+    assert db["people"].count == 0
+
+
+def test_register_a_person_then_badge_and_train_them(logged_in, fablab, db):
+    page = logged_in.get("/personnes/nouvelle")
+    response = logged_in.post(
+        "/personnes/nouvelle",
+        data={
+            "display_name": "Amina B.",
+            "age_band": "26_44",
+            "gender": "",
+            "csrf_token": csrf(page),
+        },
+    )
+    assert response.status_code == 302
+    person_id = response.headers["Location"].rsplit("/", 1)[1]
+    assert people.get_person(db, person_id)["age_band"] == "26_44"
+
+    page = logged_in.get(f"/personnes/{person_id}")
+    token = csrf(page)
+    bad = logged_in.post(
+        f"/personnes/{person_id}/badge", data={"uid": "pas un badge", "csrf_token": token}
+    )
+    assert bad.status_code == 400 and "numéro de badge" in bad.get_data(as_text=True)
+    ok = logged_in.post(
+        f"/personnes/{person_id}/badge", data={"uid": "de:ad:be:ef", "csrf_token": token}
+    )
+    assert ok.status_code == 302 and badges.owner_of(db, "DEADBEEF")["person_id"] == person_id
+    other = fablab.person("Karim")
+    taken = logged_in.post(
+        f"/personnes/{other}/badge", data={"uid": "DEADBEEF", "csrf_token": token}
+    )
+    assert "appartient déjà" in taken.get_data(as_text=True)
+
+    missing = logged_in.post(
+        f"/personnes/{person_id}/formations",
+        data={"skill": "decoupe-laser", "by": "Claire", "csrf_token": token},
+    )
+    assert missing.status_code == 400 and "Ce champ est obligatoire." in missing.get_data(
+        as_text=True
+    )
+    assert grants.history(db, person_id) == []
+    done = logged_in.post(
+        f"/personnes/{person_id}/formations",
+        data={"skill": "decoupe-laser", "level": "2", "by": "Claire", "csrf_token": token},
+    )
+    assert done.status_code == 302
+    assert [(g["skill"], g["level"]) for g in grants.history(db, person_id)] == [
+        ("decoupe-laser", 2)
+    ]
+
+    revoked = logged_in.post(
+        f"/personnes/{person_id}/formations/decoupe-laser/retirer",
+        data={"reason": "Usage dangereux", "csrf_token": token},
+    )
+    assert revoked.status_code == 302
+    assert grants.history(db, person_id)[0]["status"] == "revoked"
+    assert any(
+        e["action"] == "grant.revoked" and e["actor"] == "facilitator:claire"
+        for e in audit.entries(db)
+    )
+
+
+def test_tap_the_badge_now_binds_the_next_unknown_card(logged_in, fablab, db):
+    person_id = fablab.person("Sophie")
+    token = csrf(logged_in.get(f"/personnes/{person_id}"))
+    started = logged_in.post(f"/personnes/{person_id}/badge/attente", data={"csrf_token": token})
+    waiting = int(re.search(r"attente=(\d+)", started.headers["Location"]).group(1))
+    status_url = f"/personnes/{person_id}/badge/attente/{waiting}"
+    assert logged_in.get(status_url).get_json() == {"state": "waiting", "uid": None}
+    # The resident taps a new card at the laser's station.
+    logged_in.post(
+        "/api/v1/events",
+        headers=fablab.auth(),
+        json={"events": [event("unknown_badge", uid="0A1B2C3D")]},
+    )
+    assert logged_in.get(status_url).get_json() == {"state": "done", "uid": "0A1B2C3D"}
+    assert badges.owner_of(db, "0A1B2C3D")["person_id"] == person_id
+
+
+def test_search_by_name_or_by_tapping_a_badge_at_the_desk(logged_in, fablab):
+    amina = fablab.person("Amina Benali", "04A1B2C3D4E5F6")
+    fablab.person("Karim Diallo")
+    assert "Amina Benali" in logged_in.get("/personnes?q=amina").get_data(as_text=True)
+    found = logged_in.get("/personnes?q=04a1b2c3d4e5f6")
+    assert found.status_code == 302 and found.headers["Location"].endswith(f"/personnes/{amina}")
+
+
+def test_today_shows_machines_sessions_and_unknown_cards(logged_in, fablab, db):
+    amina = fablab.person("Amina Benali", "DEADBEEF", decoupe_laser=2)
+    session = str(uuid.uuid4())
+    logged_in.post(
+        "/api/v1/events",
+        headers=fablab.auth(),
+        json={
+            "events": [
+                event("heartbeat", version="0.1.0", state="in_use", outbox_depth=0),
+                event("session_started", session=session, person=amina),
+                event("unknown_badge", uid="CAFEBABE"),
+            ]
+        },
+    )
+    html = logged_in.get("/aujourdhui").get_data(as_text=True)
+    assert "Occupée" in html and "Amina Benali" in html
+    assert "CAFEBABE" in html
+    assert "Hors ligne" in html  # the sewing station never reported
+
+
+def test_the_wall_screen_shows_no_names(client, fablab, db):
+    fablab.person("Amina Benali", "DEADBEEF", decoupe_laser=2)
+    html = client.get("/tableau").get_data(as_text=True)
+    assert "laser" in html and "Amina" not in html
+
+
+def test_english_on_request(client, fablab):
+    client.get("/langue/en")
+    assert 'lang="en"' in client.get("/tableau").get_data(as_text=True)

@@ -1,0 +1,27 @@
+"""French first, English on request: Flask-Babel with the language kept in the session.
+
+Messages are written in French in the code and templates (the default needs no
+catalogue); `web/translations/en` holds the English, compiled by the build.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, session
+from flask_babel import Babel
+
+LANGUAGES = ("fr", "en")
+
+
+def select_locale() -> str:
+    chosen = session.get("lang")
+    return chosen if chosen in LANGUAGES else "fr"
+
+
+def init_babel(app: Flask) -> Babel:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "fr")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Paris")
+    babel = Babel(app, locale_selector=select_locale)
+    from flask_babel import get_locale
+
+    app.jinja_env.globals["get_locale"] = get_locale
+    return babel

@@ -1,0 +1,7 @@
+"""The facilitator's pages (login required) and the public ones (wall screen, notices)."""
+
+from flask import Blueprint
+
+bp = Blueprint("pages", __name__)
+
+from web.pages import auth, people, public, today  # noqa: E402, F401  (registers the routes)

@@ -1,0 +1,87 @@
+"""The facilitator's forms (Flask-WTF: CSRF on every one, errors shown next to their field)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from badge.uid import InvalidUid, normalise_uid
+
+AGE_BANDS = [
+    SelectChoice("", _l("Non renseigné")),
+    SelectChoice("under_26", _l("Moins de 26 ans")),
+    SelectChoice("26_44", _l("26 à 44 ans")),
+    SelectChoice("45_54", _l("45 à 54 ans")),
+    SelectChoice("55_plus", _l("55 ans et plus")),
+]
+GENDERS = [
+    SelectChoice("", _l("Non renseigné")),
+    SelectChoice("female", _l("Femme")),
+    SelectChoice("male", _l("Homme")),
+    SelectChoice("other", _l("Autre")),
+]
+LEVELS = [
+    SelectChoice("1", _l("1 · Découverte : avec un référent")),
+    SelectChoice("2", _l("2 · Autonome")),
+    SelectChoice("3", _l("3 · Référent : peut encadrer et former")),
+]
+REQUIRED = _l("Ce champ est obligatoire.")
+
+
+class LoginForm(FlaskForm):
+    name = StringField(_l("Votre nom"), validators=[DataRequired(REQUIRED)])
+    password = PasswordField(_l("Mot de passe"), validators=[DataRequired(REQUIRED)])
+
+
+class PersonForm(FlaskForm):
+    display_name = StringField(
+        _l("Nom affiché (prénom et initiale suffisent)"),
+        validators=[DataRequired(REQUIRED), Length(max=80, message=_l("80 caractères au plus."))],
+    )
+    age_band = SelectField(_l("Tranche d'âge (pour les statistiques)"), choices=AGE_BANDS)
+    gender = SelectField(_l("Genre (pour les statistiques)"), choices=GENDERS)
+    consent_statistics = BooleanField(_l("Accepte d'être compté·e dans les statistiques"))
+    consent_partner_sharing = BooleanField(
+        _l("Accepte que son parcours soit montré à son conseiller ou sa conseillère")
+    )
+
+
+def _uid(form: FlaskForm, field: StringField) -> None:
+    try:
+        field.data = normalise_uid(field.data or "")
+    except InvalidUid:
+        raise ValidationError(
+            _l("Ce n'est pas un numéro de badge (chiffres 0-9 et lettres A-F, 8 à 20 signes).")
+        ) from None
+
+
+class BadgeForm(FlaskForm):
+    uid = StringField(_l("Numéro du badge"), validators=[DataRequired(REQUIRED), _uid])
+
+
+class GrantForm(FlaskForm):
+    skill = SelectField(_l("Machine / compétence"), validators=[DataRequired(REQUIRED)])
+    level = RadioField(_l("Niveau"), choices=LEVELS, validators=[DataRequired(REQUIRED)])
+    by = StringField(_l("Formé·e par"), validators=[DataRequired(REQUIRED), Length(max=80)])
+    valid_months = IntegerField(
+        _l("Valable (mois) — vide : durée habituelle"),
+        validators=[Optional(), NumberRange(min=1, max=120, message=_l("Entre 1 et 120 mois."))],
+    )
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField(_l("Raison"), validators=[DataRequired(REQUIRED), Length(max=200)])
+
+
+class EmptyForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""

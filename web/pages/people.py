@@ -1,0 +1,186 @@
+"""People: find, register, a person's page, badges and trainings."""
+
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from badge.uid import InvalidUid, normalise_uid
+from web.app import get_db
+from web.db import fetch_all
+from web.domain import badges, enrolment, grants, people, skills
+from web.domain.errors import HubError, NotFound
+from web.pages import bp
+from web.pages.forms import BadgeForm, EmptyForm, GrantForm, PersonForm, ReasonForm
+from web.pages.security import actor
+
+
+def _person_or_404(person_id: str) -> dict:
+    try:
+        return people.get_person(get_db(), person_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/personnes")
+@login_required
+def people_list() -> str | Response:
+    """Search by name, or tap a badge on the desk reader into the search field."""
+    db = get_db()
+    query = (request.args.get("q") or "").strip()
+    if query:
+        try:
+            owner = badges.owner_of(db, normalise_uid(query))
+        except InvalidUid:
+            owner = None
+        if owner is not None:
+            return redirect(url_for("pages.person", person_id=owner["person_id"]))
+    rows = fetch_all(
+        db,
+        """
+        SELECT id, display_name, created_at FROM people
+        WHERE erased_at IS NULL
+          AND (:q = '' OR display_name LIKE '%' || :q || '%' OR id = upper(:q))
+        ORDER BY display_name LIMIT 100
+        """,
+        {"q": query},
+    )
+    return render_template("people.html", people=rows, query=query)
+
+
+@bp.route("/personnes/nouvelle", methods=["GET", "POST"])
+@login_required
+def person_new() -> str | Response:
+    form = PersonForm()
+    if form.validate_on_submit():
+        person_id = people.add_person(
+            get_db(),
+            form.display_name.data,
+            age_band=form.age_band.data or None,
+            gender=form.gender.data or None,
+            consent_statistics=form.consent_statistics.data,
+            consent_partner_sharing=form.consent_partner_sharing.data,
+            actor=actor(),
+        )
+        flash(_("%(name)s est inscrit·e.", name=form.display_name.data))
+        return redirect(url_for("pages.person", person_id=person_id))
+    return render_template("person_new.html", form=form)
+
+
+@bp.get("/personnes/<person_id>")
+@login_required
+def person(person_id: str) -> tuple[str, int]:
+    return _person_page(person_id)
+
+
+def _person_page(person_id: str, status: int = 200, **forms: object) -> tuple[str, int]:
+    """The person's page; after a failed form, that form again with its errors (nothing saved)."""
+    db = get_db()
+    context = {
+        "person": _person_or_404(person_id),
+        "badges": fetch_all(db, BADGES, [person_id]),
+        "trainings": grants.history(db, person_id),
+        "sessions": fetch_all(db, RECENT_SESSIONS, [person_id]),
+        "badge_form": BadgeForm(formdata=None),
+        "grant_form": _grant_form(formdata=None),
+        "reason_form": ReasonForm(formdata=None),
+        "button": EmptyForm(),
+        "waiting": request.args.get("attente", type=int),
+        **forms,
+    }
+    return render_template("person.html", **context), status
+
+
+BADGES = "SELECT * FROM badges WHERE person_id = ? ORDER BY id DESC"
+RECENT_SESSIONS = """
+    SELECT sessions.*, machines.name AS machine FROM sessions
+    JOIN machines ON machines.id = sessions.machine_id
+    WHERE sessions.person_id = ? ORDER BY sessions.started_at DESC LIMIT 20
+"""
+
+
+def _grant_form(**options: object) -> GrantForm:
+    form = GrantForm(**options)
+    form.skill.choices = [
+        SelectChoice(s["slug"], s["name_fr"]) for s in skills.list_skills(get_db())
+    ]
+    return form
+
+
+@bp.post("/personnes/<person_id>/badge")
+@login_required
+def badge_add(person_id: str) -> tuple[str, int] | Response:
+    _person_or_404(person_id)
+    form = BadgeForm()
+    if form.validate_on_submit():
+        try:
+            badges.assign_badge(get_db(), person_id, form.uid.data, actor=actor())
+        except HubError:
+            form.uid.errors.append(_("Ce badge appartient déjà à quelqu'un d'autre."))
+        else:
+            flash(_("Badge enregistré."))
+            return redirect(url_for("pages.person", person_id=person_id))
+    return _person_page(person_id, 400, badge_form=form)
+
+
+@bp.post("/personnes/<person_id>/badge/attente")
+@login_required
+def badge_wait(person_id: str) -> Response:
+    """Start "tap the badge now"; the page then asks `badge_wait_status` every second."""
+    _person_or_404(person_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    enrolment_id = enrolment.start(get_db(), person_id, actor=actor())
+    return redirect(url_for("pages.person", person_id=person_id, attente=enrolment_id))
+
+
+@bp.get("/personnes/<person_id>/badge/attente/<int:enrolment_id>")
+@login_required
+def badge_wait_status(person_id: str, enrolment_id: int) -> Response:
+    return jsonify(enrolment.status(get_db(), enrolment_id))
+
+
+@bp.post("/personnes/<person_id>/formations")
+@login_required
+def grant_add(person_id: str) -> str | Response:
+    _person_or_404(person_id)
+    form = _grant_form()
+    if form.validate_on_submit():
+        grants.grant(
+            get_db(),
+            person_id,
+            form.skill.data,
+            level=int(form.level.data),
+            valid_months=form.valid_months.data,
+            by=form.by.data,
+            actor=actor(),
+        )
+        flash(_("Formation enregistrée. Les machines le sauront dans quelques secondes."))
+        return redirect(url_for("pages.person", person_id=person_id))
+    return _person_page(person_id, 400, grant_form=form)
+
+
+@bp.post("/personnes/<person_id>/formations/<skill>/<action>")
+@login_required
+def grant_change(person_id: str, skill: str, action: str) -> str | Response:
+    _person_or_404(person_id)
+    form = ReasonForm() if action in ("suspendre", "retirer") else EmptyForm()
+    if action not in ("suspendre", "retirer", "retablir"):
+        abort(404)
+    if not form.validate_on_submit():
+        return _person_page(person_id, 400, reason_form=form)
+    db = get_db()
+    try:
+        if action == "suspendre":
+            grants.suspend(db, person_id, skill, reason=form.reason.data, actor=actor())
+        elif action == "retirer":
+            grants.revoke(db, person_id, skill, reason=form.reason.data, actor=actor())
+        else:
+            grants.reinstate(db, person_id, skill, actor=actor())
+    except HubError:
+        abort(409)
+    flash(_("C'est fait. Les machines le sauront dans quelques secondes."))
+    return redirect(url_for("pages.person", person_id=person_id))
