@@ -202,3 +202,42 @@ def test_the_wall_screen_shows_no_names(client, fablab, db):
 def test_english_on_request(client, fablab):
     client.get("/langue/en")
     assert 'lang="en"' in client.get("/tableau").get_data(as_text=True)
+
+
+def test_machines_out_of_service_back_and_a_new_token(logged_in, fablab, db):
+    from web.domain import machines
+
+    token = csrf(logged_in.get("/machines"))
+    empty = logged_in.post("/machines/laser/hors-service", data={"reason": "", "csrf_token": token})
+    assert empty.status_code == 400 and "Ce champ est obligatoire." in empty.get_data(as_text=True)
+    assert not machines.get_machine(db, "laser")["out_of_service"]
+    logged_in.post("/machines/laser/hors-service", data={"reason": "Lentille", "csrf_token": token})
+    assert machines.get_machine(db, "laser")["out_of_service_reason"] == "Lentille"
+    logged_in.post("/machines/laser/en-service", data={"csrf_token": token})
+    assert not machines.get_machine(db, "laser")["out_of_service"]
+    page = logged_in.post("/machines/laser/jeton", data={"csrf_token": token}).get_data(
+        as_text=True
+    )
+    new_token = re.search(r"<code>(fab_[^<]+)</code>", page).group(1)
+    assert logged_in.get("/api/v1/access-list", headers=fablab.auth()).status_code == 401
+    assert (
+        logged_in.get(
+            "/api/v1/access-list", headers={"Authorization": f"Bearer {new_token}"}
+        ).status_code
+        == 200
+    )
+
+
+def test_skills_are_listed_and_added(logged_in, fablab, db):
+    from web.domain import skills
+
+    token = csrf(logged_in.get("/competences"))
+    bad = logged_in.post(
+        "/competences", data={"slug": "brodeuse", "name_fr": "", "csrf_token": token}
+    )
+    assert bad.status_code == 400 and "Ce champ est obligatoire." in bad.get_data(as_text=True)
+    logged_in.post("/competences", data={"slug": "brodeuse", "name_fr": "Brodeuse",
+                                         "validity_months": "12", "inactivity_months": "3",
+                                         "rome": "H2402", "csrf_token": token})  # fmt: skip
+    assert skills.get_skill(db, "brodeuse")["validity_months"] == 12
+    assert "Brodeuse" in logged_in.get("/competences").get_data(as_text=True)

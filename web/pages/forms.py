@@ -85,3 +85,23 @@ class ReasonForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+class SkillForm(FlaskForm):
+    slug = StringField(
+        _l("Identifiant (minuscules et tirets, ex. decoupe-laser)"),
+        validators=[DataRequired(REQUIRED), Length(max=40)],
+    )
+    name_fr = StringField(_l("Nom en français"), validators=[DataRequired(REQUIRED)])
+    name_en = StringField(_l("Nom en anglais"), validators=[Optional()])
+    validity_months = IntegerField(
+        _l("Formation valable (mois)"),
+        default=24,
+        validators=[Optional(), NumberRange(min=1, max=120, message=_l("Entre 1 et 120 mois."))],
+    )
+    inactivity_months = IntegerField(
+        _l("S'arrête sans pratique après (mois)"),
+        default=6,
+        validators=[Optional(), NumberRange(min=1, max=120, message=_l("Entre 1 et 120 mois."))],
+    )
+    rome = StringField(_l("Codes ROME liés (ex. H2905)"), validators=[Optional()])

@@ -1,0 +1,90 @@
+"""Machines and skills: out of service and back, station tokens, the skills they require."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from web.app import get_db
+from web.domain import machines, overview, skills
+from web.domain.errors import HubError
+from web.pages import bp
+from web.pages.forms import EmptyForm, ReasonForm, SkillForm
+from web.pages.security import actor
+
+
+@bp.get("/machines")
+@login_required
+def machine_list() -> tuple[str, int]:
+    return _page()
+
+
+def _page(status: int = 200, **extra: object) -> tuple[str, int]:
+    context = {"reason_form": ReasonForm(formdata=None), "token": None, "failed": None, **extra}
+    machine_rows = overview.machine_states(get_db())
+    return render_template("machines.html", machines=machine_rows, **context), status
+
+
+@bp.post("/machines/<name>/hors-service")
+@login_required
+def machine_out(name: str) -> str | tuple[str, int] | Response:
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _page(400, reason_form=form, failed=name)
+    _or_404(lambda: machines.set_out_of_service(get_db(), name, form.reason.data, actor=actor()))
+    flash(_("%(name)s est hors service. La station l'affiche dans quelques secondes.", name=name))
+    return redirect(url_for("pages.machine_list"))
+
+
+@bp.post("/machines/<name>/en-service")
+@login_required
+def machine_in(name: str) -> Response:
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    _or_404(lambda: machines.set_out_of_service(get_db(), name, None, actor=actor()))
+    flash(_("%(name)s est de nouveau en service.", name=name))
+    return redirect(url_for("pages.machine_list"))
+
+
+@bp.post("/machines/<name>/jeton")
+@login_required
+def machine_token(name: str) -> tuple[str, int]:
+    """A new station token, shown once on this page; the old one stops working."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    token = _or_404(lambda: machines.rotate_token(get_db(), name, actor=actor()))
+    return _page(token=(name, token))
+
+
+@bp.route("/competences", methods=["GET", "POST"])
+@login_required
+def skill_list() -> str | tuple[str, int] | Response:
+    form = SkillForm()
+    if form.validate_on_submit():
+        try:
+            skills.add_skill(
+                get_db(),
+                form.slug.data,
+                name_fr=form.name_fr.data,
+                name_en=form.name_en.data,
+                validity_months=form.validity_months.data,
+                inactivity_months=form.inactivity_months.data,
+                rome_codes=(form.rome.data or "").replace(",", " ").split(),
+                actor=actor(),
+            )
+        except HubError as error:
+            form.slug.errors.append(str(error))
+        else:
+            flash(_("Compétence ajoutée."))
+            return redirect(url_for("pages.skill_list"))
+    status = 400 if form.errors else 200
+    return render_template("skills.html", skills=skills.list_skills(get_db()), form=form), status
+
+
+def _or_404(action):  # type: ignore[no-untyped-def]
+    try:
+        return action()
+    except HubError:
+        abort(404)
