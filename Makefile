@@ -10,7 +10,7 @@ OCTOPRINT := .venv-octoprint/.installed
 DEMO_DIR := demo-data
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench system-deps clean
+.PHONY: demo test lint bench system-deps clean translations
 
 system-deps:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -25,7 +25,12 @@ $(STAMP): pyproject.toml | system-deps
 	# mfrc522 pulls RPi.GPIO, which refuses to load off a Pi: tests run the
 	# library over a fake SPI bus (badge/fake_mfrc522.py), so install it alone.
 	$(BIN)/pip install -q --no-deps 'mfrc522==0.0.7'
+	$(MAKE) translations
 	touch $@
+
+# The English pages: compiled from web/translations/*/LC_MESSAGES/messages.po.
+translations:
+	$(BIN)/pybabel compile -q -d web/translations
 
 # OctoPrint pins older Flask and friends than the hub: it gets its own virtualenv,
 # and the tests start it as a real server with its Virtual Printer.
@@ -39,7 +44,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(STAMP) $(OCTOPRINT) lint
+test: $(STAMP) $(OCTOPRINT) lint translations
 	$(BIN)/pytest
 
 bench: $(STAMP) $(OCTOPRINT)
@@ -48,7 +53,7 @@ bench: $(STAMP) $(OCTOPRINT)
 	$(BIN)/python bench/machines_bench.py
 	$(BIN)/python bench/kiosk_bench.py
 
-demo: $(STAMP)
+demo: $(STAMP) translations
 	rm -f $(DEMO_DIR)/hub.db $(DEMO_DIR)/hub.db-wal $(DEMO_DIR)/hub.db-shm
 	mkdir -p $(DEMO_DIR)
 	$(BIN)/fablab-hub --db $(DEMO_DIR)/hub.db init
