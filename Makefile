@@ -7,6 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OCTOPRINT := .venv-octoprint/.installed
+CHROMIUM := /usr/bin/chromium
 DEMO_DIR := demo-data
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -40,11 +41,16 @@ $(OCTOPRINT): | system-deps
 	.venv-octoprint/bin/pip install -q 'octoprint==1.11.*'
 	touch $@
 
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads one).
+$(CHROMIUM):
+	$(SUDO) apt-get update -q
+	$(SUDO) apt-get install -y -q chromium
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(STAMP) $(OCTOPRINT) lint translations
+test: $(STAMP) $(OCTOPRINT) $(CHROMIUM) lint translations
 	$(BIN)/pytest
 
 bench: $(STAMP) $(OCTOPRINT)

@@ -133,7 +133,8 @@ def history(db: Database, person_id: str) -> list[dict[str, Any]]:
     return fetch_all(
         db,
         """
-            SELECT grants.*, skills.slug AS skill
+            SELECT grants.*, skills.slug AS skill, skills.name_fr AS skill_fr,
+                   skills.name_en AS skill_en
             FROM grants JOIN skills ON skills.id = grants.skill_id
             WHERE grants.person_id = ?
             ORDER BY grants.granted_at DESC, grants.id DESC
