@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml | system-deps
 
 # The English pages: compiled from web/translations/*/LC_MESSAGES/messages.po.
 translations:
-	$(BIN)/pybabel compile -q -d web/translations
+	$(BIN)/pybabel compile -d web/translations
 
 # OctoPrint pins older Flask and friends than the hub: it gets its own virtualenv,
 # and the tests start it as a real server with its Virtual Printer.

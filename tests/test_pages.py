@@ -241,3 +241,45 @@ def test_skills_are_listed_and_added(logged_in, fablab, db):
                                          "rome": "H2402", "csrf_token": token})  # fmt: skip
     assert skills.get_skill(db, "brodeuse")["validity_months"] == 12
     assert "Brodeuse" in logged_in.get("/competences").get_data(as_text=True)
+
+
+ALL_PRIVATE_GETS = ["/aujourdhui", "/personnes", "/personnes/nouvelle", "/personnes/{p}",
+                    "/personnes/{p}/badge/attente/1", "/machines", "/competences"]  # fmt: skip
+ALL_POSTS = ["/personnes/nouvelle", "/personnes/{p}/badge", "/personnes/{p}/badge/attente",
+             "/personnes/{p}/formations", "/personnes/{p}/formations/decoupe-laser/suspendre",
+             "/personnes/{p}/formations/decoupe-laser/retirer",
+             "/personnes/{p}/formations/decoupe-laser/retablir", "/machines/laser/hors-service",
+             "/machines/laser/en-service", "/machines/laser/jeton", "/competences",
+             "/deconnexion"]  # fmt: skip
+
+
+def test_every_private_page_and_action_needs_a_login(client, fablab):
+    person = fablab.person("Amina", "DEADBEEF", decoupe_laser=2)
+    for path in ALL_PRIVATE_GETS:
+        response = client.get(path.format(p=person))
+        assert response.status_code == 302 and "/connexion" in response.headers["Location"], path
+    for path in ALL_POSTS:
+        response = client.post(path.format(p=person), data={})
+        assert response.status_code in (302, 400), path
+        assert response.status_code == 400 or "/connexion" in response.headers["Location"], path
+
+
+def test_every_action_refuses_a_missing_csrf_token(logged_in, fablab, db):
+    person = fablab.person("Amina", "DEADBEEF", decoupe_laser=2)
+    before = audit.entries(db, 1)[0]["id"]
+    for path in ALL_POSTS:
+        response = logged_in.post(path.format(p=person), data={"reason": "x", "display_name": "x"})
+        assert response.status_code == 400, path
+    assert audit.entries(db, 1)[0]["id"] == before  # nothing happened
+
+
+def test_suspend_and_reinstate_from_the_page(logged_in, fablab, db):
+    person = fablab.person("Amina", "DEADBEEF", decoupe_laser=2)
+    token = csrf(logged_in.get(f"/personnes/{person}"))
+    logged_in.post(f"/personnes/{person}/formations/decoupe-laser/suspendre",
+                   data={"reason": "À revoir", "csrf_token": token})  # fmt: skip
+    assert grants.history(db, person)[0]["status"] == "suspended"
+    logged_in.post(
+        f"/personnes/{person}/formations/decoupe-laser/retablir", data={"csrf_token": token}
+    )
+    assert grants.history(db, person)[0]["status"] == "active"
