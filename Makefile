@@ -11,7 +11,7 @@ CHROMIUM := /usr/bin/chromium
 DEMO_DIR := demo-data
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench system-deps clean translations
+.PHONY: demo test lint bench system-deps clean translations i18n-update
 
 system-deps:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -32,6 +32,11 @@ $(STAMP): pyproject.toml | system-deps
 # The English pages: compiled from web/translations/*/LC_MESSAGES/messages.po.
 translations:
 	$(BIN)/pybabel compile -d web/translations
+
+# After changing texts: collect them and add the new ones to the catalogues to translate.
+i18n-update: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o web/translations/messages.pot .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations
 
 # OctoPrint pins older Flask and friends than the hub: it gets its own virtualenv,
 # and the tests start it as a real server with its Virtual Printer.
@@ -58,6 +63,7 @@ bench: $(STAMP) $(OCTOPRINT)
 	$(BIN)/python bench/badge_bench.py
 	$(BIN)/python bench/machines_bench.py
 	$(BIN)/python bench/kiosk_bench.py
+	$(BIN)/python bench/pages_bench.py
 
 demo: $(STAMP) translations
 	rm -f $(DEMO_DIR)/hub.db $(DEMO_DIR)/hub.db-wal $(DEMO_DIR)/hub.db-shm

@@ -1,0 +1,107 @@
+"""Facilitator pages benchmark: server time of Today and of a person's page, a year of data.
+
+2,000 people, 20 machines, 200,000 sessions over a year; pages rendered through the Flask
+test client (server time, no network). Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from web.app import create_app
+from web.clock import to_iso
+from web.db import open_database, writing
+from web.domain import badges, facilitators, grants, machines, people, skills
+from web.migrations import migrate
+
+PEOPLE, MACHINES, SESSIONS, REQUESTS = 2000, 20, 200_000, 100
+SKILLS = ("decoupe-laser", "couture", "impression-3d")
+
+
+def populate(path: Path) -> list[str]:
+    rng = random.Random(3)
+    db = open_database(path)
+    migrate(db)
+    with writing(db):
+        for slug in SKILLS:
+            skills.add_skill(db, slug, name_fr=slug.title(), actor="bench")
+        for n in range(MACHINES):
+            machines.add_machine(
+                db, f"machine-{n:02d}", kind="relay", skill=SKILLS[n % 3], actor="bench"
+            )
+        ids = []
+        for n in range(PEOPLE):
+            person = people.add_person(db, f"Personne {n}", actor="bench")
+            badges.assign_badge(db, person, f"{0x30000000 + n:08X}", actor="bench")
+            for slug in rng.sample(SKILLS, rng.randint(0, 3)):
+                grants.grant(db, person, slug, level=rng.randint(1, 3), actor="bench")
+            ids.append(person)
+        facilitators.add_facilitator(db, "claire", "mot-de-passe-bench", actor="bench")
+        start = datetime.now(UTC) - timedelta(days=365)
+        rows = []
+        for n in range(SESSIONS):
+            began = start + timedelta(seconds=n * 365 * 86400 / SESSIONS)
+            ended = (
+                None
+                if n >= SESSIONS - 5
+                else to_iso(began + timedelta(minutes=rng.randint(5, 180)))
+            )
+            machine, person = rng.randint(1, MACHINES), rng.choice(ids)
+            reason = "badge_out" if ended else None
+            rows.append((str(uuid.uuid4()), machine, person, to_iso(began), ended, reason, 1))
+        db.conn.executemany(
+            "INSERT INTO sessions (id, machine_id, person_id, started_at, ended_at, end_reason,"
+            " counted) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    db.close()
+    return ids
+
+
+def timings(client, path: str) -> list[float]:
+    samples = []
+    for _ in range(REQUESTS):
+        began = time.perf_counter()
+        response = client.get(path)
+        samples.append((time.perf_counter() - began) * 1000)
+        assert response.status_code == 200, (path, response.status_code)
+    return samples
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "hub.db"
+        began = time.perf_counter()
+        ids = populate(path)
+        print(f"populated {PEOPLE} people, {MACHINES} machines, {SESSIONS} sessions "
+              f"in {time.perf_counter() - began:.1f} s")  # fmt: skip
+        app = create_app({"DATABASE": str(path)})
+        client = app.test_client()
+        page = client.get("/connexion").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+        client.post("/connexion", data={"name": "claire", "password": "mot-de-passe-bench",
+                                        "csrf_token": token})  # fmt: skip
+        someone = ids[0]  # sessions are spread evenly: about 100 each
+        figures = {
+            "Today page": timings(client, "/aujourdhui"),
+            "a person's page (~100 sessions)": timings(client, f"/personnes/{someone}"),
+            "people search": timings(client, "/personnes?q=Personne%2019"),
+        }
+    print(f"{'server time, ms':<40}{'p50':>10}{'p95':>10}")
+    for label, samples in figures.items():
+        quantiles = statistics.quantiles(samples, n=100, method="inclusive")
+        print(f"{label:<40}{quantiles[49]:>10.1f}{quantiles[94]:>10.1f}")
+
+
+if __name__ == "__main__":
+    main()
