@@ -283,3 +283,50 @@ def test_suspend_and_reinstate_from_the_page(logged_in, fablab, db):
         f"/personnes/{person}/formations/decoupe-laser/retablir", data={"csrf_token": token}
     )
     assert grants.history(db, person)[0]["status"] == "active"
+
+
+def test_a_skill_is_edited(logged_in, fablab, db):
+    from web.domain import skills
+
+    token = csrf(logged_in.get("/competences/decoupe-laser"))
+    bad = logged_in.post("/competences/decoupe-laser", data={
+        "name_fr": "Découpe laser", "rome": "nope", "csrf_token": token})  # fmt: skip
+    assert bad.status_code == 400 and "ROME" in bad.get_data(as_text=True)
+    edited = {
+        "name_fr": "Découpe et gravure laser",
+        "name_en": "Laser cutting and engraving",
+        "validity_months": "36",
+        "inactivity_months": "4",
+        "rome": "H2905",
+        "csrf_token": token,
+    }
+    logged_in.post("/competences/decoupe-laser", data=edited)
+    skill = skills.get_skill(db, "decoupe-laser")
+    assert (skill["name_fr"], skill["validity_months"], skill["inactivity_months"]) == (
+        "Découpe et gravure laser",
+        36,
+        4,
+    )
+
+
+def test_facilitator_accounts_from_the_command_line(tmp_path):
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    path = str(tmp_path / "hub.db")
+    runner = CliRunner()
+    assert runner.invoke(main, ["--db", path, "init"]).exit_code == 0
+    short = runner.invoke(
+        main, ["--db", path, "facilitator", "add", "claire", "--password", "court"]
+    )
+    assert short.exit_code == 1 and "10 characters" in short.output
+    done = runner.invoke(main, ["--db", path, "facilitator", "add", "claire"],
+                         input="un-mot-de-passe-long\nun-mot-de-passe-long\n")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    from web.db import open_database
+
+    db = open_database(path)
+    assert facilitators.authenticate(db, "claire", "un-mot-de-passe-long")["name"] == "claire"
+    assert facilitators.authenticate(db, "claire", "wrong") is None
+    db.close()

@@ -38,6 +38,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _web_secret(app.config["DATABASE"])
     app.config.update(
+        # Behind HTTPS (a reverse proxy), set FABLAB_HTTPS=1 so cookies only travel encrypted.
+        SESSION_COOKIE_SECURE=os.environ.get("FABLAB_HTTPS") == "1",
+        REMEMBER_COOKIE_SECURE=os.environ.get("FABLAB_HTTPS") == "1",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,

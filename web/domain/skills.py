@@ -40,10 +40,7 @@ def add_skill(
     for months in (validity_months, inactivity_months):
         if months is not None and months <= 0:
             raise Invalid("months must be a positive number")
-    codes = [code.strip().upper() for code in rome_codes]
-    bad = [code for code in codes if not ROME_CODE.match(code)]
-    if bad:
-        raise Invalid(f"not a ROME code (letter and four digits, e.g. H2905): {', '.join(bad)}")
+    codes = _rome(rome_codes)
     with writing(db):
         if db["skills"].count_where("slug = ?", [slug]):
             raise Conflict(f"a skill named {slug} already exists")
@@ -63,6 +60,44 @@ def add_skill(
         )
         audit.record(db, actor, "skill.add", slug)
     return skill_id
+
+
+def update_skill(
+    db: Database,
+    slug: str,
+    *,
+    name_fr: str,
+    name_en: str | None,
+    validity_months: int | None,
+    inactivity_months: int | None,
+    rome_codes: list[str] | tuple[str, ...],
+    actor: str,
+) -> None:
+    """Change a skill's names, durations and ROME codes (trainings given keep their dates)."""
+    codes = _rome(rome_codes)
+    if not name_fr.strip():
+        raise Invalid("a skill needs a French name")
+    with writing(db):
+        skill = get_skill(db, slug)
+        db["skills"].update(
+            skill["id"],
+            {
+                "name_fr": name_fr.strip(),
+                "name_en": (name_en or "").strip() or None,
+                "validity_months": validity_months,
+                "inactivity_months": inactivity_months,
+                "rome_codes": json.dumps(codes),
+            },
+        )
+        audit.record(db, actor, "skill.update", slug)
+
+
+def _rome(rome_codes: list[str] | tuple[str, ...]) -> list[str]:
+    codes = [code.strip().upper() for code in rome_codes]
+    bad = [code for code in codes if not ROME_CODE.match(code)]
+    if bad:
+        raise Invalid(f"not a ROME code (letter and four digits, e.g. H2905): {', '.join(bad)}")
+    return codes
 
 
 def get_skill(db: Database, slug: str) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -81,6 +83,42 @@ def skill_list() -> str | tuple[str, int] | Response:
             return redirect(url_for("pages.skill_list"))
     status = 400 if form.errors else 200
     return render_template("skills.html", skills=skills.list_skills(get_db()), form=form), status
+
+
+@bp.route("/competences/<slug>", methods=["GET", "POST"])
+@login_required
+def skill_edit(slug: str) -> str | tuple[str, int] | Response:
+    skill = _or_404(lambda: skills.get_skill(get_db(), slug))
+    form = SkillForm(
+        data={
+            "slug": slug,
+            "name_fr": skill["name_fr"],
+            "name_en": skill["name_en"],
+            "validity_months": skill["validity_months"],
+            "inactivity_months": skill["inactivity_months"],
+            "rome": " ".join(json.loads(skill["rome_codes"])),
+        }
+    )
+    form.slug.data = slug  # the identifier does not change
+    if form.validate_on_submit():
+        try:
+            skills.update_skill(
+                get_db(),
+                slug,
+                name_fr=form.name_fr.data,
+                name_en=form.name_en.data,
+                validity_months=form.validity_months.data,
+                inactivity_months=form.inactivity_months.data,
+                rome_codes=(form.rome.data or "").split(),
+                actor=actor(),
+            )
+        except HubError as error:
+            form.rome.errors.append(str(error))
+        else:
+            flash(_("Compétence modifiée."))
+            return redirect(url_for("pages.skill_list"))
+    status = 400 if form.errors else 200
+    return render_template("skill_edit.html", form=form, skill=skill), status
 
 
 def _or_404(action):  # type: ignore[no-untyped-def]
