@@ -21,7 +21,13 @@ def init_babel(app: Flask) -> Babel:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "fr")
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Paris")
     babel = Babel(app, locale_selector=select_locale)
-    from flask_babel import get_locale
+    from flask_babel import format_datetime, get_locale
+
+    from web.clock import parse_timestamp
 
     app.jinja_env.globals["get_locale"] = get_locale
+    # Stored times are UTC; people read them in Paris time.
+    app.jinja_env.filters["local"] = lambda stamp, fmt="short": (
+        format_datetime(parse_timestamp(stamp), fmt) if stamp else ""
+    )
     return babel
