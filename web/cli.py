@@ -417,6 +417,60 @@ def facilitator_add(
     click.echo(f"Facilitator {name} can now log in.")
 
 
+# --- exports ------------------------------------------------------------------------------------
+
+
+@main.group()
+def export() -> None:
+    """Exports for the partners."""
+
+
+@export.command("weekly")
+@click.option("--week", help="ISO week YYYY-Www (default: the last complete week, Paris time).")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder to write the CSV and XLSX files into.",
+)
+@with_db
+def export_weekly(db: Database, actor: str, week: str | None, out_dir: str) -> None:
+    """Write the week's pseudonymised sessions and summary (CSV for French Excel, and XLSX)."""
+    from web.domain import audit
+    from web.domain.export import Week, build, write
+
+    try:
+        chosen = Week.parse(week) if week else Week.last_complete()
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--week") from None
+    paths = write(build(db, chosen), Path(out_dir))
+    audit.record(db, actor, "export.weekly", chosen.label)
+    for path in paths:
+        click.echo(path)
+
+
+@main.command("purge")
+@click.option(
+    "--months",
+    type=click.IntRange(1, 120),
+    default=3,
+    show_default=True,
+    help="Keep raw events and session detail this many months.",
+)
+@with_db
+def purge_command(db: Database, actor: str, months: int) -> None:
+    """Delete old raw events and session detail (totals are kept): the daily retention job."""
+    from web.domain.purge import cutoff, purge
+
+    before = cutoff(months)
+    done = purge(db, before, actor=actor)
+    click.echo(
+        f"Before {before.date()}: {done['events']} event(s) and "
+        f"{done['sessions']} session(s) deleted."
+    )
+
+
 # --- sessions -------------------------------------------------------------------------------
 
 
