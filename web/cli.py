@@ -322,6 +322,32 @@ def person_add(
     click.echo(person_id)
 
 
+@person.command("export")
+@click.argument("person_id")
+@with_db
+def person_export(db: Database, actor: str, person_id: str) -> None:
+    """Print everything the hub holds about a person, as JSON (their right of access)."""
+    from web.domain import audit
+    from web.domain.erasure import export_person
+
+    click.echo(json.dumps(export_person(db, person_id), ensure_ascii=False, indent=2))
+    audit.record(db, actor, "person.export", person_id)
+
+
+@person.command("erase")
+@click.argument("person_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_db
+def person_erase(db: Database, actor: str, person_id: str, yes: bool) -> None:
+    """Erase a person's identity and badges (their anonymous totals stay)."""
+    from web.domain.erasure import erase
+
+    if not yes:
+        click.confirm(f"Erase {person_id}'s name and badges for good?", abort=True)
+    erase(db, person_id, actor=actor)
+    click.echo(f"{person_id} erased.")
+
+
 @main.group()
 def badge() -> None:
     """RFID badges."""
