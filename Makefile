@@ -64,6 +64,7 @@ bench: $(STAMP) $(OCTOPRINT)
 	$(BIN)/python bench/machines_bench.py
 	$(BIN)/python bench/kiosk_bench.py
 	$(BIN)/python bench/pages_bench.py
+	$(BIN)/python bench/export_bench.py
 
 demo: $(STAMP) translations
 	rm -f $(DEMO_DIR)/hub.db $(DEMO_DIR)/hub.db-wal $(DEMO_DIR)/hub.db-shm

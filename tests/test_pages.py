@@ -243,7 +243,7 @@ def test_skills_are_listed_and_added(logged_in, fablab, db):
     assert "Brodeuse" in logged_in.get("/competences").get_data(as_text=True)
 
 
-ALL_PRIVATE_GETS = ["/aujourdhui", "/personnes", "/personnes/nouvelle", "/personnes/{p}",
+ALL_PRIVATE_GETS = ["/aujourdhui", "/export", "/personnes", "/personnes/nouvelle", "/personnes/{p}",
                     "/personnes/{p}/badge/attente/1", "/machines", "/competences"]  # fmt: skip
 ALL_POSTS = ["/personnes/nouvelle", "/personnes/{p}/badge", "/personnes/{p}/badge/attente",
              "/personnes/{p}/formations", "/personnes/{p}/formations/decoupe-laser/suspendre",
@@ -330,3 +330,16 @@ def test_facilitator_accounts_from_the_command_line(tmp_path):
     assert facilitators.authenticate(db, "claire", "un-mot-de-passe-long")["name"] == "claire"
     assert facilitators.authenticate(db, "claire", "wrong") is None
     db.close()
+
+
+def test_the_weekly_export_is_downloaded(logged_in, fablab):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    bad = logged_in.get("/export?semaine=la-semaine-derniere")
+    assert bad.status_code == 400 and "2026-W47" in bad.get_data(as_text=True)
+    response = logged_in.get("/export?semaine=2026-W48")
+    assert response.status_code == 200
+    assert "fablab-export-2026-W48.xlsx" in response.headers["Content-Disposition"]
+    assert load_workbook(BytesIO(response.data)).sheetnames == ["Séances", "Synthèse", "Colonnes"]
