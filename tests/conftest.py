@@ -115,3 +115,32 @@ def octoprint(octoprint_server):
     if server.state() != "Operational":
         server.connect_printer()
     return server
+
+
+PASSWORD = "un-mot-de-passe-long"
+
+
+def csrf(response) -> str:
+    """The CSRF token of a rendered form."""
+    import re
+
+    page = response.get_data(as_text=True)
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+
+
+@pytest.fixture
+def claire(db):
+    from web.domain import facilitators
+
+    facilitators.add_facilitator(db, "claire", PASSWORD, actor="test")
+    return "claire"
+
+
+@pytest.fixture
+def logged_in(client, claire):
+    page = client.get("/connexion")
+    response = client.post(
+        "/connexion", data={"name": claire, "password": PASSWORD, "csrf_token": csrf(page)}
+    )
+    assert response.status_code == 302
+    return client

@@ -19,22 +19,6 @@ def csrf(response):
     ).group(1)
 
 
-@pytest.fixture
-def claire(db):
-    facilitators.add_facilitator(db, "claire", PASSWORD, actor="test")
-    return "claire"
-
-
-@pytest.fixture
-def logged_in(client, claire):
-    page = client.get("/connexion")
-    response = client.post(
-        "/connexion", data={"name": claire, "password": PASSWORD, "csrf_token": csrf(page)}
-    )
-    assert response.status_code == 302
-    return client
-
-
 @pytest.mark.parametrize("path", PRIVATE)
 def test_facilitator_pages_need_a_login(client, fablab, path):
     response = client.get(path)

@@ -307,3 +307,9 @@ def _open_sessions_index(db: Database) -> None:
     db.execute(
         "CREATE INDEX sessions_open ON sessions(machine_id, started_at) WHERE ended_at IS NULL"
     )
+
+
+@migration("0005_practice_jobs")
+def _practice_jobs(db: Database) -> None:
+    """Prints completed, per person and skill: part of the parcours, kept through purges."""
+    db.execute("ALTER TABLE practice ADD COLUMN jobs INTEGER NOT NULL DEFAULT 0")

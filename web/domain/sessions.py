@@ -104,7 +104,7 @@ def apply_job(db: Database, machine: dict[str, Any], event: dict[str, Any]) -> N
     """Keep the outcome of a session's print job on the session (progress is only logged)."""
     if "session" not in event or event["state"] not in TERMINAL_JOB_STATES:
         return
-    _session(db, machine["id"], event["session"])
+    existing = _session(db, machine["id"], event["session"])
     job = {
         key: event[key]
         for key in ("state", "file", "print_time_seconds", "filament_mm")
@@ -117,6 +117,16 @@ def apply_job(db: Database, machine: dict[str, Any], event: dict[str, Any]) -> N
         """,
         {"session": event["session"], "machine": machine["id"], "job": json.dumps(job)},
     )
+    if event["state"] == "done" and existing is not None and existing["counted"]:
+        _count_job(db, existing["person_id"], machine["skill_id"])
+
+
+def _count_job(db: Database, person_id: str | None, skill_id: int | None) -> None:
+    if person_id is not None and skill_id is not None:
+        db.execute(
+            "UPDATE practice SET jobs = jobs + 1 WHERE person_id = ? AND skill_id = ?",
+            [person_id, skill_id],
+        )
 
 
 def _fold_if_complete(db: Database, session_id: str) -> None:
@@ -157,6 +167,8 @@ def _fold_if_complete(db: Database, session_id: str) -> None:
                 "ended": session["ended_at"],
             },
         )
+        if session["job"] and json.loads(session["job"]).get("state") == "done":
+            _count_job(db, session["person_id"], session["skill_id"])
     db.execute("UPDATE sessions SET counted = 1 WHERE id = ?", [session_id])
 
 

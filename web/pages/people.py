@@ -184,3 +184,15 @@ def grant_change(person_id: str, skill: str, action: str) -> str | Response:
         abort(409)
     flash(_("C'est fait. Les machines le sauront dans quelques secondes."))
     return redirect(url_for("pages.person", person_id=person_id))
+
+
+@bp.get("/personnes/<person_id>/parcours")
+@login_required
+def parcours_page(person_id: str) -> str:
+    """The resident's own record, in plain words, to read together or print."""
+    from web.domain.parcours import parcours
+
+    person_row = _person_or_404(person_id)
+    return render_template(
+        "parcours.html", person=person_row, records=parcours(get_db(), person_id)
+    )
