@@ -102,12 +102,13 @@ def test_a_facilitators_day(tmp_path, site):
         assert page.get_by_text("Fatou N.").first.is_visible()
         assert serious(page) == []
         shoot(page, "today")
-        for path in ("/personnes", "/machines", "/competences", "/competences/decoupe-laser",
+        for path in (f"/personnes/{person_id}/parcours", "/export", "/personnes", "/machines",
+                     "/competences", "/competences/decoupe-laser",
                      "/tableau", "/accessibilite",
                      "/donnees-personnelles"):  # fmt: skip
             page.goto(f"{url}{path}")
             assert serious(page) == [], path
-            shoot(page, path.strip("/"))
+            shoot(page, path.strip("/").replace("/", "-"))
     finally:
         kiosk.stop()
         page.close()
