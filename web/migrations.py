@@ -313,3 +313,14 @@ def _open_sessions_index(db: Database) -> None:
 def _practice_jobs(db: Database) -> None:
     """Prints completed, per person and skill: part of the parcours, kept through purges."""
     db.execute("ALTER TABLE practice ADD COLUMN jobs INTEGER NOT NULL DEFAULT 0")
+
+
+@migration("0006_credential_key")
+def _credential_key(db: Database) -> None:
+    """The Ed25519 key the hub signs Open Badges credentials with."""
+    from web.domain.credentials import new_signing_key
+
+    db.execute(
+        "INSERT INTO settings (key, value) VALUES ('credential_signing_key', ?)",
+        [new_signing_key()],
+    )
