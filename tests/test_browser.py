@@ -104,7 +104,7 @@ def test_a_facilitators_day(tmp_path, site):
         shoot(page, "today")
         for path in (f"/personnes/{person_id}/parcours", "/export", "/personnes", "/machines",
                      "/competences", "/competences/decoupe-laser",
-                     "/tableau", "/accessibilite",
+                     "/tableau", "/badges/verifier", "/accessibilite",
                      "/donnees-personnelles"):  # fmt: skip
             page.goto(f"{url}{path}")
             assert serious(page) == [], path

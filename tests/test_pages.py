@@ -10,7 +10,7 @@ from web.domain import audit, badges, facilitators, grants, people
 
 PASSWORD = "un-mot-de-passe-long"
 PRIVATE = ["/aujourdhui", "/personnes", "/personnes/nouvelle"]
-PUBLIC = ["/tableau", "/accessibilite", "/donnees-personnelles", "/connexion"]
+PUBLIC = ["/tableau", "/accessibilite", "/donnees-personnelles", "/connexion", "/badges/verifier"]
 
 
 def csrf(response):
