@@ -11,8 +11,11 @@ from jsonschema import Draft201909Validator
 from tests.conftest import csrf
 from web.domain import credentials, grants
 
-SCHEMA = (
-    Path(__file__).resolve().parents[2] / "shared" / "ob3" / "achievementcredential.schema.json"
+# The 1EdTech schema lives in shared/ beside the project (as in CI); look upwards for it.
+OB3 = Path("shared") / "ob3" / "achievementcredential.schema.json"
+SCHEMA = next(
+    (folder / OB3 for folder in Path(__file__).resolve().parents if (folder / OB3).exists()),
+    Path("..") / OB3,
 )
 
 
