@@ -196,3 +196,25 @@ def parcours_page(person_id: str) -> str:
     return render_template(
         "parcours.html", person=person_row, records=parcours(get_db(), person_id)
     )
+
+
+@bp.get("/personnes/<person_id>/attestation.pdf")
+@login_required
+def attestation(person_id: str) -> Response:
+    from flask import current_app, make_response
+
+    from web.domain import audit
+    from web.domain.attestation import attestation_pdf
+
+    _person_or_404(person_id)
+    pdf = attestation_pdf(
+        get_db(),
+        person_id,
+        verify_url=url_for("pages.credential_verify_page", _external=True),
+        fablab=current_app.config.get("FABLAB_NAME", "Le fablab"),
+    )
+    audit.record(get_db(), actor(), "attestation", person_id)
+    response = make_response(pdf)
+    response.mimetype = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="attestation-{person_id}.pdf"'
+    return response
