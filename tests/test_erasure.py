@@ -38,3 +38,19 @@ def test_a_person_gets_their_data_then_is_erased_without_a_trace(db, db_path, fa
         list(db.query("SELECT sessions, seconds FROM practice WHERE person_id = ?", [person]))
         == totals
     )
+
+
+def test_access_and_erasure_from_the_person_page(logged_in, fablab, db):
+    from tests.conftest import csrf
+    from web.domain import people
+
+    person = fablab.person("Zénobie Quartzfeld", "5A7C3E91", decoupe_laser=2)
+    data = logged_in.get(f"/personnes/{person}/donnees.json")
+    assert data.get_json()["person"]["display_name"] == "Zénobie Quartzfeld"
+    assert "attachment" in data.headers["Content-Disposition"]
+    token = csrf(logged_in.get(f"/personnes/{person}"))
+    assert logged_in.post(f"/personnes/{person}/effacer", data={}).status_code == 400
+    done = logged_in.post(f"/personnes/{person}/effacer", data={"csrf_token": token})
+    assert done.status_code == 302
+    assert not people.exists(db, person)
+    assert logged_in.get(f"/personnes/{person}").status_code == 404

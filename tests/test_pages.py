@@ -227,13 +227,25 @@ def test_skills_are_listed_and_added(logged_in, fablab, db):
     assert "Brodeuse" in logged_in.get("/competences").get_data(as_text=True)
 
 
-ALL_PRIVATE_GETS = ["/aujourdhui", "/export", "/personnes", "/personnes/nouvelle", "/personnes/{p}",
-                    "/personnes/{p}/badge/attente/1", "/machines", "/competences"]  # fmt: skip
+ALL_PRIVATE_GETS = [
+    "/aujourdhui",
+    "/export",
+    "/personnes",
+    "/personnes/nouvelle",
+    "/personnes/{p}",
+    "/personnes/{p}/parcours",
+    "/personnes/{p}/attestation.pdf",
+    "/personnes/{p}/donnees.json",
+    "/personnes/{p}/badge/attente/1",
+    "/machines",
+    "/competences",
+]
 ALL_POSTS = ["/personnes/nouvelle", "/personnes/{p}/badge", "/personnes/{p}/badge/attente",
              "/personnes/{p}/formations", "/personnes/{p}/formations/decoupe-laser/suspendre",
              "/personnes/{p}/formations/decoupe-laser/retirer",
              "/personnes/{p}/formations/decoupe-laser/retablir", "/machines/laser/hors-service",
              "/machines/laser/en-service", "/machines/laser/jeton", "/competences",
+             "/personnes/{p}/effacer",
              "/deconnexion"]  # fmt: skip
 
 

@@ -218,3 +218,32 @@ def attestation(person_id: str) -> Response:
     response.mimetype = "application/pdf"
     response.headers["Content-Disposition"] = f'inline; filename="attestation-{person_id}.pdf"'
     return response
+
+
+@bp.get("/personnes/<person_id>/donnees.json")
+@login_required
+def person_data(person_id: str) -> Response:
+    """Everything the hub holds about the person, to hand to them (right of access)."""
+    from web.domain import audit
+    from web.domain.erasure import export_person
+
+    _person_or_404(person_id)
+    data = export_person(get_db(), person_id)
+    audit.record(get_db(), actor(), "person.export", person_id)
+    response = jsonify(data)
+    response.headers["Content-Disposition"] = f'attachment; filename="donnees-{person_id}.json"'
+    return response
+
+
+@bp.post("/personnes/<person_id>/effacer")
+@login_required
+def person_erase(person_id: str) -> Response:
+    """Erasure on request: the name and badges go, anonymous totals stay."""
+    from web.domain.erasure import erase
+
+    _person_or_404(person_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    erase(get_db(), person_id, actor=actor())
+    flash(_("Les données de cette personne sont effacées. Seuls des totaux anonymes restent."))
+    return redirect(url_for("pages.people_list"))
