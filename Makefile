@@ -65,6 +65,7 @@ bench: $(STAMP) $(OCTOPRINT)
 	$(BIN)/python bench/kiosk_bench.py
 	$(BIN)/python bench/pages_bench.py
 	$(BIN)/python bench/export_bench.py
+	$(BIN)/python bench/parcours_bench.py
 
 demo: $(STAMP) translations
 	rm -f $(DEMO_DIR)/hub.db $(DEMO_DIR)/hub.db-wal $(DEMO_DIR)/hub.db-shm
