@@ -353,12 +353,12 @@ class Station:
             level=entry.level,
             supervisor=supervisor.person if supervisor else None,
         )
+        optional = {"level": session.level, "supervisor": session.supervisor}
         started = new_event(
             "session_started",
             session=session.id,
             person=session.person,
-            level=session.level,
-            **({"supervisor": session.supervisor} if session.supervisor else {}),
+            **{key: value for key, value in optional.items() if value is not None},
         )
         journal = {
             "session": {"id": session.id, "person": session.person, "started_at": started["at"]},
@@ -383,6 +383,8 @@ class Station:
         self._last_alive = time.monotonic()
         log.info("machine unlocked for session %s", session.id)
         code = "supervised" if supervisor else "granted"
+        if getattr(self.controller, "kind", "") == "checkin":
+            code = "welcome"
         self.feedback.granted(message(code, entry))
         return None
 

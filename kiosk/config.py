@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 READER_KINDS = ("stdin", "mfrc522", "serial", "keyboard")
-MACHINE_KINDS = ("relay", "laser", "sewing", "printer")
+MACHINE_KINDS = ("relay", "laser", "sewing", "printer", "checkin")
 RELAY_KINDS = ("relay", "laser", "sewing")
 
 

@@ -14,6 +14,7 @@ from web.clock import add_months
 
 MESSAGES = {
     "granted": "Bonjour {name} ! La machine est à vous.",
+    "welcome": "Bonjour {name}, bienvenue au fablab !",
     "needs_supervisor": "Bonjour {name} ! Un référent doit badger pour vous accompagner.",
     "supervised": "C'est parti, {name}, avec votre référent.",
     "badge_out": "Au revoir {name}, à bientôt !",
@@ -53,6 +54,8 @@ def decide(access: AccessList | None, uid: str, today: date) -> Decision:
     entry = access.lookup(uid)
     if entry is None:
         return Decision("unknown_badge", uid)
+    if access.machine.get("kind") == "checkin":  # the entrance: every registered person is welcome
+        return Decision("granted", uid, entry)
     return Decision(_training_status(access, entry, today), uid, entry)
 
 

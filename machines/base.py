@@ -154,7 +154,7 @@ class Controller(ABC):
 
 def build_controller(kind: str, **options: Any) -> Controller:
     """Build the controller of `kind` ("relay", "laser", "sewing", "printer") from options."""
-    from machines import octoprint, relay  # noqa: F401  (registers the kinds)
+    from machines import checkin, octoprint, relay  # noqa: F401  (registers the kinds)
 
     try:
         cls = Controller.registry[kind]

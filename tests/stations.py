@@ -16,7 +16,11 @@ KIOSK = str(Path(sys.executable).parent / "fablab-kiosk")
 
 
 class KioskProcess:
-    def __init__(self, directory: Path, hub_url: str, token: str, **station: object) -> None:
+    LASER = 'kind = "laser"\npin = 17\nbeam_pin = 27\npin_factory = "mock"\n'
+
+    def __init__(
+        self, directory: Path, hub_url: str, token: str, machine: str = LASER, **station: object
+    ) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         options = "\n".join(f"{key} = {value!r}" for key, value in station.items())
@@ -24,8 +28,7 @@ class KioskProcess:
         self.config.write_text(
             f'[hub]\nurl = "{hub_url}"\ntoken = "{token}"\ntimeout_seconds = 2\n'
             f'[station]\ndata_dir = "data"\nheartbeat_seconds = 1\n{options}\n'
-            '[reader]\nkind = "stdin"\n'
-            '[machine]\nkind = "laser"\npin = 17\nbeam_pin = 27\npin_factory = "mock"\n'
+            f'[reader]\nkind = "stdin"\n[machine]\n{machine}'
         )
         self.process: subprocess.Popen | None = None
         self.lines: queue.Queue[str] = queue.Queue()

@@ -282,3 +282,44 @@ def test_sigterm_mid_session_locks_and_closes_the_session(tmp_path, hub, residen
     wait_until(lambda: sessions.list_sessions(db) and sessions.list_sessions(db)[0]["ended_at"],
                what="the session closed at the hub")  # fmt: skip
     assert sessions.list_sessions(db)[0]["end_reason"] == "shutdown"
+
+
+def test_the_entrance_kiosk_counts_presence_and_greets(tmp_path, hub, residents):
+    from web.domain.export import Week, build
+    from web.domain.parcours import presence
+
+    url, _, db = hub
+    token = machines.add_machine(db, "accueil", kind="checkin", actor=ACTOR)
+    kiosk = KioskProcess(tmp_path / "accueil", url, token, machine='kind = "checkin"\n')
+    kiosk.start().ready()
+    try:
+        assert kiosk.decide("8899AABB") == "granted"  # Lucas: trained on nothing, welcome anyway
+        assert kiosk.decide("CAFEBABE") == "denied:unknown_badge"
+        import requests
+
+        def greeting():
+            return requests.get(f"{url}/accueil/derniere.json", timeout=5).json().get("hello")
+
+        try:
+            wait_until(lambda: greeting() == "Bonjour Lucas !", what="the greeting")
+        except AssertionError:
+            print(
+                "".join(kiosk.log),
+                list(db.query("select type, received_at from events")),
+                greeting(),
+            )
+            raise
+        assert kiosk.decide("8899AABB") == "granted"  # and out
+        wait_until(lambda: presence(db, residents["lucas"])["visits"] == 1, what="the visit")
+    finally:
+        kiosk.stop()
+    started = sessions.list_sessions(db)[0]["started_at"]
+    from web.clock import parse_timestamp
+
+    week = Week(
+        *parse_timestamp(started)
+        .astimezone(__import__("zoneinfo").ZoneInfo("Europe/Paris"))
+        .isocalendar()[:2]
+    )
+    summary = {(r["perimetre"], r["indicateur"]): r["valeur"] for r in build(db, week).summary}
+    assert summary["fablab", "venues"] == 1 and summary["fablab", "seances"] == 0

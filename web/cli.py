@@ -232,9 +232,9 @@ def machine() -> None:
 @click.option(
     "--kind", required=True, type=click.Choice(machines.MACHINE_KINDS), help="Controller kind."
 )
-@click.option("--skill", "skill_slug", required=True, help="Slug of the skill it requires.")
+@click.option("--skill", "skill_slug", help="Slug of the skill it requires (not for checkin).")
 @with_db
-def machine_add(db: Database, actor: str, name: str, kind: str, skill_slug: str) -> None:
+def machine_add(db: Database, actor: str, name: str, kind: str, skill_slug: str | None) -> None:
     """Create a machine and print its station token (shown only this once)."""
     token = machines.add_machine(db, name, kind=kind, skill=skill_slug, actor=actor)
     click.echo(f"Machine {name} created. Its station token, shown only now:")

@@ -324,3 +324,19 @@ def _credential_key(db: Database) -> None:
         "INSERT INTO settings (key, value) VALUES ('credential_signing_key', ?)",
         [new_signing_key()],
     )
+
+
+@migration("0007_presence")
+def _presence(db: Database) -> None:
+    """Time spent at the fablab (entrance badge in and out), per person, kept through purges."""
+    db.execute(
+        """
+        CREATE TABLE presence (
+            person_id TEXT PRIMARY KEY REFERENCES people(id),
+            visits    INTEGER NOT NULL DEFAULT 0,
+            seconds   REAL NOT NULL DEFAULT 0,
+            first_at  TEXT,
+            last_at   TEXT
+        )
+        """
+    )

@@ -80,7 +80,7 @@ def build(db: Database, machine_id: int) -> dict[str, Any]:
     ) in rows:
         entry: dict[str, Any] = {"hash": _station_hash(key, uid), "person": person, "level": level}
         supervisor = bool(facilitator) or level == 3
-        if level is not None or supervisor:
+        if level is not None or supervisor or kind == "checkin":  # the entrance greets everyone
             entry["first_name"] = first_name(display_name)
             entry["supervisor"] = supervisor
         if level is not None:

@@ -92,7 +92,7 @@ SUMMARY_COLUMNS = {
     "valeur": "Le nombre ; « <5 » quand il vaut de 1 à 4 (pour qu'on ne reconnaisse personne).",
 }
 INDICATORS = {
-    "seances": "Nombre de séances commencées dans la semaine.",
+    "seances": "Nombre de séances sur les machines commencées dans la semaine.",
     "personnes": "Nombre de personnes différentes venues sur les machines.",
     "heures": "Heures de séance (séances terminées).",
     "heures_en_marche": "Heures où les machines ont vraiment travaillé.",
@@ -102,6 +102,9 @@ INDICATORS = {
     "formations_expirees": "Formations arrivées à expiration dans la semaine.",
     "formations_sans_pratique": "Formations arrêtées faute de pratique dans la semaine.",
     "nouvelles_inscriptions": "Personnes inscrites dans la semaine.",
+    "venues": "Passages à l'accueil (badge à l'entrée puis à la sortie).",
+    "personnes_venues": "Personnes différentes passées à l'accueil.",
+    "heures_de_presence": "Heures passées au fablab, de l'entrée à la sortie.",
     "age_*": "Personnes venues, par tranche d'âge (seulement celles qui l'ont accepté).",
     "genre_*": "Personnes venues, par genre (seulement celles qui l'ont accepté).",
 }
@@ -143,7 +146,8 @@ def build(db: Database, week: Week) -> Export:
         """
         SELECT sessions.id, sessions.person_id, sessions.supervisor_id, sessions.level,
                sessions.started_at, sessions.ended_at, sessions.end_reason, sessions.busy_seconds,
-               machines.name AS machine, skills.slug AS skill, skills.name_fr AS skill_fr
+               machines.name AS machine, machines.kind AS kind, skills.slug AS skill,
+               skills.name_fr AS skill_fr
         FROM sessions
         JOIN machines ON machines.id = sessions.machine_id
         LEFT JOIN skills ON skills.id = machines.skill_id
@@ -175,6 +179,7 @@ def build(db: Database, week: Week) -> Export:
                 "minutes_en_marche": round((row["busy_seconds"] or 0) / 60, 1),
                 "fin_par": END_REASONS.get(row["end_reason"] or "", row["end_reason"] or ""),
                 "_person": row["person_id"],
+                "_checkin": row["kind"] == "checkin",
                 "_skill": row["skill"],
                 "_seconds": max(minutes or 0.0, 0.0) * 60,
                 "_busy": row["busy_seconds"] or 0,
@@ -200,9 +205,16 @@ def _usage(scope: str, name: str, rows: list[dict[str, Any]]) -> list[tuple[str,
 def _summary(
     db: Database, week: Week, sessions: list[dict[str, Any]], start: str, end: str
 ) -> list[dict[str, Any]]:
-    lines = _usage("fablab", "", sessions)
-    for machine in sorted({row["machine"] for row in sessions}):
-        lines += _usage("machine", machine, [r for r in sessions if r["machine"] == machine])
+    used = [row for row in sessions if not row["_checkin"]]
+    visits = [row for row in sessions if row["_checkin"]]
+    lines = _usage("fablab", "", used)
+    lines += [
+        ("fablab", "", "venues", len(visits)),
+        ("fablab", "", "personnes_venues", suppressed(len({r["_person"] for r in visits}))),
+        ("fablab", "", "heures_de_presence", round(sum(r["_seconds"] for r in visits) / 3600, 2)),
+    ]
+    for machine in sorted({row["machine"] for row in used}):
+        lines += _usage("machine", machine, [r for r in used if r["machine"] == machine])
     skills = fetch_all(db, "SELECT id, slug, name_fr, inactivity_months FROM skills ORDER BY slug")
     for skill in skills:
         lines += _usage(

@@ -20,7 +20,8 @@ from web.domain import audit
 from web.domain.errors import Conflict, Invalid, NotFound
 from web.domain.skills import SLUG, get_skill
 
-MACHINE_KINDS = ("relay", "laser", "sewing", "printer")
+MACHINE_KINDS = ("relay", "laser", "sewing", "printer", "checkin")
+CHECKIN = "checkin"  # the entrance: no machine, no skill; its sessions are presence
 TOKEN_PREFIX = "fab_"
 
 
@@ -33,15 +34,18 @@ def _new_token() -> tuple[str, str]:
     return token, hash_token(token)
 
 
-def add_machine(db: Database, name: str, *, kind: str, skill: str, actor: str) -> str:
-    """Create a machine that requires `skill`; return its station token (shown only now)."""
+def add_machine(db: Database, name: str, *, kind: str, skill: str | None = None, actor: str) -> str:
+    """Create a machine that requires `skill` (none for the entrance, kind "checkin");
+    return its station token (shown only now)."""
     if not SLUG.match(name):
         raise Invalid("a machine's name is lower-case letters, digits and dashes (e.g. laser-1)")
     if kind not in MACHINE_KINDS:
         raise Invalid(f"kind must be one of {', '.join(MACHINE_KINDS)}")
     token, token_hash = _new_token()
     with writing(db):
-        skill_row = get_skill(db, skill)
+        if (kind == CHECKIN) != (skill is None):
+            raise Invalid("the entrance (checkin) has no skill; every machine needs one")
+        skill_row = get_skill(db, skill) if skill else {"id": None}
         if db["machines"].count_where("name = ?", [name]):
             raise Conflict(f"a machine named {name} already exists")
         db["machines"].insert(

@@ -124,3 +124,14 @@ def _next_steps(record: SkillRecord, today: date) -> list[str]:
     if record.level == 2 and record.hours >= MENTOR_HOURS:
         steps.append("could_mentor")
     return steps
+
+
+def presence(db: Database, person_id: str) -> dict[str, Any]:
+    """Visits to the fablab (entrance badge in and out) and the hours spent there."""
+    from web.db import fetch_one
+
+    row = fetch_one(db, "SELECT * FROM presence WHERE person_id = ?", [person_id])
+    if row is None:
+        return {"visits": 0, "hours": 0.0, "first_at": None, "last_at": None}
+    return {"visits": row["visits"], "hours": round(row["seconds"] / 3600, 1),
+            "first_at": row["first_at"], "last_at": row["last_at"]}  # fmt: skip

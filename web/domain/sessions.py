@@ -169,6 +169,24 @@ def _fold_if_complete(db: Database, session_id: str) -> None:
         )
         if session["job"] and json.loads(session["job"]).get("state") == "done":
             _count_job(db, session["person_id"], session["skill_id"])
+    else:  # the entrance: presence at the fablab
+        db.execute(
+            """
+            INSERT INTO presence (person_id, visits, seconds, first_at, last_at)
+            VALUES (:person, 1, :seconds, :started, :ended)
+            ON CONFLICT (person_id) DO UPDATE SET
+                visits = visits + 1,
+                seconds = seconds + excluded.seconds,
+                first_at = min(coalesce(first_at, excluded.first_at), excluded.first_at),
+                last_at = max(coalesce(last_at, excluded.last_at), excluded.last_at)
+            """,
+            {
+                "person": session["person_id"],
+                "seconds": max(0.0, seconds_between(session["started_at"], session["ended_at"])),
+                "started": session["started_at"],
+                "ended": session["ended_at"],
+            },
+        )
     db.execute("UPDATE sessions SET counted = 1 WHERE id = ?", [session_id])
 
 

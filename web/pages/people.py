@@ -190,11 +190,14 @@ def grant_change(person_id: str, skill: str, action: str) -> str | Response:
 @login_required
 def parcours_page(person_id: str) -> str:
     """The resident's own record, in plain words, to read together or print."""
-    from web.domain.parcours import parcours
+    from web.domain.parcours import parcours, presence
 
     person_row = _person_or_404(person_id)
     return render_template(
-        "parcours.html", person=person_row, records=parcours(get_db(), person_id)
+        "parcours.html",
+        person=person_row,
+        records=parcours(get_db(), person_id),
+        presence=presence(get_db(), person_id),
     )
 
 
