@@ -54,3 +54,10 @@ def test_access_and_erasure_from_the_person_page(logged_in, fablab, db):
     assert done.status_code == 302
     assert not people.exists(db, person)
     assert logged_in.get(f"/personnes/{person}").status_code == 404
+
+
+def test_a_persons_data_as_pdf(logged_in, fablab):
+    person = fablab.person("Zénobie Quartzfeld", "5A7C3E91", decoupe_laser=2)
+    served = logged_in.get(f"/personnes/{person}/donnees.pdf")
+    assert served.status_code == 200 and served.mimetype == "application/pdf"
+    assert served.data.startswith(b"%PDF")

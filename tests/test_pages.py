@@ -236,6 +236,7 @@ ALL_PRIVATE_GETS = [
     "/personnes/{p}/parcours",
     "/personnes/{p}/attestation.pdf",
     "/personnes/{p}/donnees.json",
+    "/personnes/{p}/donnees.pdf",
     "/personnes/{p}/badge/attente/1",
     "/machines",
     "/competences",

@@ -98,3 +98,53 @@ def attestation_pdf(
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+def personal_data_pdf(data: dict, *, fablab: str) -> bytes:
+    """Everything the hub holds about a person (`erasure.export_person`), as pages to hand over."""
+    buffer = io.BytesIO()
+    pdf = Canvas(buffer, pagesize=A4, invariant=1)
+    pdf.setTitle("Vos données personnelles")
+    height = A4[1]
+    y = height - 2.5 * cm
+
+    def line(text: str, font: str = "Helvetica", size: int = 10, gap: float = 0.5) -> None:
+        nonlocal y
+        if y < 2 * cm:
+            pdf.showPage()
+            y = height - 2 * cm
+        pdf.setFont(font, size)
+        pdf.drawString(2 * cm, y, text[:110])
+        y -= gap * cm
+
+    person = data["person"]
+    line("Vos données personnelles", "Helvetica-Bold", 18, 1.0)
+    line(f"Ce que {fablab} garde à votre sujet, le {_french(date.today())}.", gap=0.8)
+    line("Vous", "Helvetica-Bold", 13, 0.7)
+    for label, key in (("Nom affiché", "display_name"), ("Identifiant", "id"),
+                       ("Tranche d'âge", "age_band"), ("Genre", "gender"),
+                       ("Inscrit·e le", "created_at")):  # fmt: skip
+        line(f"{label} : {person.get(key) or '—'}")
+    consents = (("Compté·e dans les statistiques", "consent_statistics"),
+                ("Parcours montré au conseiller", "consent_partner_sharing"))  # fmt: skip
+    for label, key in consents:
+        line(f"{label} : {'oui' if person.get(key) else 'non'}")
+    for title, rows, fields in (
+        ("Badges", data["badges"], ("uid", "assigned_at", "revoked_at")),
+        (
+            "Formations",
+            data["trainings"],
+            ("skill", "level", "granted_at", "valid_until", "status"),
+        ),
+        ("Pratique", data["practice"], ("skill_id", "sessions", "seconds", "first_at", "last_at")),
+        ("Séances", data["sessions"], ("machine", "started_at", "ended_at", "end_reason")),
+    ):
+        y -= 0.3 * cm
+        line(title, "Helvetica-Bold", 13, 0.7)
+        if not rows:
+            line("—")
+        for row in rows:
+            line(" · ".join(str(row.get(field) or "—") for field in fields))
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()

@@ -250,3 +250,24 @@ def person_erase(person_id: str) -> Response:
     erase(get_db(), person_id, actor=actor())
     flash(_("Les données de cette personne sont effacées. Seuls des totaux anonymes restent."))
     return redirect(url_for("pages.people_list"))
+
+
+@bp.get("/personnes/<person_id>/donnees.pdf")
+@login_required
+def person_data_pdf(person_id: str) -> Response:
+    from flask import current_app, make_response
+
+    from web.domain import audit
+    from web.domain.attestation import personal_data_pdf
+    from web.domain.erasure import export_person
+
+    _person_or_404(person_id)
+    pdf = personal_data_pdf(
+        export_person(get_db(), person_id),
+        fablab=current_app.config.get("FABLAB_NAME", "Le fablab"),
+    )
+    audit.record(get_db(), actor(), "person.export", person_id, format="pdf")
+    response = make_response(pdf)
+    response.mimetype = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="donnees-{person_id}.pdf"'
+    return response
