@@ -66,16 +66,7 @@ def skill_list() -> str | tuple[str, int] | Response:
     form = SkillForm()
     if form.validate_on_submit():
         try:
-            skills.add_skill(
-                get_db(),
-                form.slug.data,
-                name_fr=form.name_fr.data,
-                name_en=form.name_en.data,
-                validity_months=form.validity_months.data,
-                inactivity_months=form.inactivity_months.data,
-                rome_codes=(form.rome.data or "").replace(",", " ").split(),
-                actor=actor(),
-            )
+            skills.add_skill(get_db(), form.slug.data, **_skill_fields(form), actor=actor())
         except HubError as error:
             form.slug.errors.append(str(error))
         else:
@@ -102,16 +93,7 @@ def skill_edit(slug: str) -> str | tuple[str, int] | Response:
     form.slug.data = slug  # the identifier does not change
     if form.validate_on_submit():
         try:
-            skills.update_skill(
-                get_db(),
-                slug,
-                name_fr=form.name_fr.data,
-                name_en=form.name_en.data,
-                validity_months=form.validity_months.data,
-                inactivity_months=form.inactivity_months.data,
-                rome_codes=(form.rome.data or "").split(),
-                actor=actor(),
-            )
+            skills.update_skill(get_db(), slug, **_skill_fields(form), actor=actor())
         except HubError as error:
             form.rome.errors.append(str(error))
         else:
@@ -119,6 +101,16 @@ def skill_edit(slug: str) -> str | tuple[str, int] | Response:
             return redirect(url_for("pages.skill_list"))
     status = 400 if form.errors else 200
     return render_template("skill_edit.html", form=form, skill=skill), status
+
+
+def _skill_fields(form: SkillForm) -> dict:
+    return {
+        "name_fr": form.name_fr.data,
+        "name_en": form.name_en.data,
+        "validity_months": form.validity_months.data,
+        "inactivity_months": form.inactivity_months.data,
+        "rome_codes": (form.rome.data or "").replace(",", " ").split(),
+    }
 
 
 def _or_404(action):  # type: ignore[no-untyped-def]

@@ -217,10 +217,9 @@ def attestation(person_id: str) -> Response:
         fablab=current_app.config.get("FABLAB_NAME", "Le fablab"),
     )
     audit.record(get_db(), actor(), "attestation", person_id)
-    response = make_response(pdf)
-    response.mimetype = "application/pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="attestation-{person_id}.pdf"'
-    return response
+    return _download(
+        make_response(pdf), f"attestation-{person_id}.pdf", "application/pdf", "inline"
+    )
 
 
 @bp.get("/personnes/<person_id>/donnees.json")
@@ -233,9 +232,7 @@ def person_data(person_id: str) -> Response:
     _person_or_404(person_id)
     data = export_person(get_db(), person_id)
     audit.record(get_db(), actor(), "person.export", person_id)
-    response = jsonify(data)
-    response.headers["Content-Disposition"] = f'attachment; filename="donnees-{person_id}.json"'
-    return response
+    return _download(jsonify(data), f"donnees-{person_id}.json", "application/json")
 
 
 @bp.post("/personnes/<person_id>/effacer")
@@ -267,7 +264,12 @@ def person_data_pdf(person_id: str) -> Response:
         fablab=current_app.config.get("FABLAB_NAME", "Le fablab"),
     )
     audit.record(get_db(), actor(), "person.export", person_id, format="pdf")
-    response = make_response(pdf)
-    response.mimetype = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="donnees-{person_id}.pdf"'
+    return _download(make_response(pdf), f"donnees-{person_id}.pdf", "application/pdf")
+
+
+def _download(
+    response: Response, filename: str, mimetype: str, how: str = "attachment"
+) -> Response:
+    response.mimetype = mimetype
+    response.headers["Content-Disposition"] = f'{how}; filename="{filename}"'
     return response
