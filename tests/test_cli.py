@@ -146,3 +146,16 @@ def test_the_database_defaults_to_fablab_db(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["init"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "from-env.db").exists()
+
+
+def test_an_online_backup_is_a_working_hub(hub, tmp_path):
+    hub("init")
+    hub("skill", "add", "couture", "--name-fr", "Couture")
+    person = hub("person", "add", "Amina")[-1]
+    copy = tmp_path / "copy.db"
+    assert "Backed up" in hub("backup", str(copy))[-1]
+    assert "exists already" in hub("backup", str(copy), expect=1)[-1]
+    restored = CliRunner().invoke(
+        main, ["--db", str(copy), "grant", person, "couture", "--level", "2"]
+    )
+    assert restored.exit_code == 0, restored.output

@@ -127,6 +127,25 @@ def serve(hub: Hub, host: str, port: int, threads: int) -> None:
     waitress.serve(app, host=host, port=port, threads=threads, ident="fablab-hub")
 
 
+@main.command()
+@click.argument("destination", type=click.Path(dir_okay=False))
+@click.pass_obj
+def backup(hub: Hub, destination: str) -> None:
+    """Copy the database to DESTINATION with SQLite's online backup (safe while serving)."""
+    import sqlite3
+
+    target_path = Path(destination)
+    if target_path.exists():
+        raise click.ClickException(f"{destination} exists already; choose a new file")
+    source = hub.open()
+    target = sqlite3.connect(target_path)
+    try:
+        source.conn.backup(target)
+    finally:
+        target.close()
+    click.echo(f"Backed up {hub.path} to {destination}.")
+
+
 @main.command("demo-data")
 @with_db
 def demo_data(db: Database, actor: str) -> None:
