@@ -26,7 +26,7 @@ from typing import Any
 
 from badge.reader import Reader, build_reader
 from badge.taps import ReaderFault, ReaderRecovered, Tap
-from kiosk import __version__
+from kiosk import __version__, watchdog
 from kiosk.access import AccessList, AccessListInvalid, AccessListStore
 from kiosk.config import KioskConfig
 from kiosk.decision import Decision, can_supervise, decide, message
@@ -153,8 +153,13 @@ class Station:
             self.apply(Input.OUT_OF_SERVICE)
         self.feedback.state(self.state, "Badgez pour commencer." if self.access else None)
         log.info("station ready: %s", self.config.machine.get("kind"))
+        watchdog.notify("READY=1")
+        beat_every, last_beat = watchdog.watchdog_interval(), 0.0
         try:
             while not self.stop_event.is_set():
+                if beat_every and time.monotonic() - last_beat >= beat_every:
+                    watchdog.notify("WATCHDOG=1")  # the loop is turning
+                    last_beat = time.monotonic()
                 try:
                     kind, item = self.inbox.get(timeout=self._until_next_timer())
                     self._handle(kind, item)
@@ -173,6 +178,7 @@ class Station:
         if getattr(self, "_shut", False):
             return
         self._shut = True
+        watchdog.notify("STOPPING=1")
         self.stop_event.set()
         self.reader.stop()
         try:
@@ -264,7 +270,9 @@ class Station:
     # --- timers -------------------------------------------------------------------------------
 
     def _until_next_timer(self) -> float:
-        return 0.25 if (self.session or self.waiting) else ALIVE_EVERY
+        if self.session or self.waiting:
+            return 0.25
+        return min(ALIVE_EVERY, watchdog.watchdog_interval() or ALIVE_EVERY)
 
     def _check_timers(self) -> None:
         now = time.monotonic()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import re
 import signal
@@ -34,9 +35,10 @@ class KioskProcess:
         self.lines: queue.Queue[str] = queue.Queue()
         self.log: list[str] = []
 
-    def start(self) -> KioskProcess:
+    def start(self, env: dict[str, str] | None = None) -> KioskProcess:
         self.process = subprocess.Popen(
             [KIOSK, "--config", str(self.config), "run"],
+            env={**os.environ, **(env or {})},
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
