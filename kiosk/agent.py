@@ -226,7 +226,10 @@ class Station:
     def on_tap(self, uid: str) -> None:
         today = date.today()
         decision = decide(self.access, uid, today)
-        supervisor = can_supervise(self.access, uid, today) is not None
+        # Only someone waiting for a référent makes a supervisor's badge matter.
+        supervisor = self.state is State.AWAITING_SUPERVISOR and (
+            can_supervise(self.access, uid, today) is not None
+        )
         holder = (self.session and self.session.uid == uid) or (
             self.waiting and self.waiting.uid == uid
         )

@@ -247,7 +247,6 @@ def test_a_full_disk_keeps_the_machine_locked_and_says_so(tmp_path, db, fablab):
         assert not s.relay_on
         assert s.pins.pin(17).states[-1].state in (False, 0)
         assert all(state.state in (False, 0) for state in s.pins.pin(17).states)
-    assert s.thread is not None
 
 
 def test_lights_and_buzzer_have_distinct_patterns():

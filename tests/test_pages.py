@@ -340,3 +340,13 @@ def test_the_weekly_export_is_downloaded(logged_in, fablab):
     assert response.status_code == 200
     assert "fablab-export-2026-W48.xlsx" in response.headers["Content-Disposition"]
     assert load_workbook(BytesIO(response.data)).sheetnames == ["Séances", "Synthèse", "Colonnes"]
+
+
+def test_skill_mistakes_are_explained_in_french(logged_in, fablab):
+    token = csrf(logged_in.get("/competences"))
+    bad = logged_in.post("/competences", data={"slug": "Découpe Laser", "name_fr": "X",
+                                               "csrf_token": token})  # fmt: skip
+    assert bad.status_code == 400 and "Minuscules, chiffres et tirets" in bad.get_data(as_text=True)
+    taken = logged_in.post("/competences", data={"slug": "couture", "name_fr": "Couture",
+                                                 "csrf_token": token})  # fmt: skip
+    assert "Une compétence porte déjà cet identifiant." in taken.get_data(as_text=True)

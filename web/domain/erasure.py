@@ -48,7 +48,7 @@ def export_person(db: Database, person_id: str) -> dict[str, Any]:
 
 
 def erase(db: Database, person_id: str, *, actor: str) -> None:
-    person = people.get_person(db, person_id)
+    people.get_person(db, person_id)  # NotFound if unknown or already erased
     uids = [row["uid"] for row in fetch_all(db, "SELECT uid FROM badges WHERE person_id = ?",
                                             [person_id])]  # fmt: skip
     db.execute("PRAGMA secure_delete = ON")
@@ -74,7 +74,6 @@ def erase(db: Database, person_id: str, *, actor: str) -> None:
                 db.execute("UPDATE audit_log SET details = ? WHERE id = ?",
                            [json.dumps(details), entry["id"]])  # fmt: skip
         audit.record(db, actor, "person.erase", person_id)
-    del person
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.execute("VACUUM")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -13,7 +13,14 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from badge.uid import InvalidUid, normalise_uid
 
@@ -90,7 +97,13 @@ class EmptyForm(FlaskForm):
 class SkillForm(FlaskForm):
     slug = StringField(
         _l("Identifiant (minuscules et tirets, ex. decoupe-laser)"),
-        validators=[DataRequired(REQUIRED), Length(max=40)],
+        validators=[
+            DataRequired(REQUIRED),
+            Regexp(
+                r"^[a-z0-9][a-z0-9-]{0,39}$",
+                message=_l("Minuscules, chiffres et tirets seulement (40 au plus)."),
+            ),
+        ],
     )
     name_fr = StringField(_l("Nom en français"), validators=[DataRequired(REQUIRED)])
     name_en = StringField(_l("Nom en anglais"), validators=[Optional()])
@@ -104,4 +117,13 @@ class SkillForm(FlaskForm):
         default=6,
         validators=[Optional(), NumberRange(min=1, max=120, message=_l("Entre 1 et 120 mois."))],
     )
-    rome = StringField(_l("Codes ROME liés (ex. H2905)"), validators=[Optional()])
+    rome = StringField(
+        _l("Codes ROME liés (ex. H2905)"),
+        validators=[
+            Optional(),
+            Regexp(
+                r"^\s*([A-Na-n][0-9]{4}[\s,]*)*$",
+                message=_l("Un code ROME, c'est une lettre et quatre chiffres (ex. H2905)."),
+            ),
+        ],
+    )

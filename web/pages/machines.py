@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from web.app import get_db
 from web.domain import machines, overview, skills
-from web.domain.errors import HubError
+from web.domain.errors import Conflict, HubError
 from web.pages import bp
 from web.pages.forms import EmptyForm, ReasonForm, SkillForm
 from web.pages.security import actor
@@ -67,8 +67,8 @@ def skill_list() -> str | tuple[str, int] | Response:
     if form.validate_on_submit():
         try:
             skills.add_skill(get_db(), form.slug.data, **_skill_fields(form), actor=actor())
-        except HubError as error:
-            form.slug.errors.append(str(error))
+        except Conflict:
+            form.slug.errors.append(_("Une compétence porte déjà cet identifiant."))
         else:
             flash(_("Compétence ajoutée."))
             return redirect(url_for("pages.skill_list"))
@@ -94,8 +94,8 @@ def skill_edit(slug: str) -> str | tuple[str, int] | Response:
     if form.validate_on_submit():
         try:
             skills.update_skill(get_db(), slug, **_skill_fields(form), actor=actor())
-        except HubError as error:
-            form.rome.errors.append(str(error))
+        except HubError:  # the form checked everything the domain checks
+            abort(400)
         else:
             flash(_("Compétence modifiée."))
             return redirect(url_for("pages.skill_list"))

@@ -180,8 +180,9 @@ def grant_change(person_id: str, skill: str, action: str) -> str | Response:
             grants.revoke(db, person_id, skill, reason=form.reason.data, actor=actor())
         else:
             grants.reinstate(db, person_id, skill, actor=actor())
-    except HubError:
-        abort(409)
+    except HubError:  # a double click, or another facilitator was quicker
+        flash(_("Cette formation a déjà changé : voici où elle en est."))
+        return redirect(url_for("pages.person", person_id=person_id))
     flash(_("C'est fait. Les machines le sauront dans quelques secondes."))
     return redirect(url_for("pages.person", person_id=person_id))
 
