@@ -67,12 +67,10 @@ bench: $(STAMP) $(OCTOPRINT)
 	$(BIN)/python bench/export_bench.py
 	$(BIN)/python bench/parcours_bench.py
 
-demo: $(STAMP) translations
-	rm -f $(DEMO_DIR)/hub.db $(DEMO_DIR)/hub.db-wal $(DEMO_DIR)/hub.db-shm
-	mkdir -p $(DEMO_DIR)
-	$(BIN)/fablab-hub --db $(DEMO_DIR)/hub.db init
-	$(BIN)/fablab-hub --db $(DEMO_DIR)/hub.db demo-data
-	$(BIN)/fablab-hub --db $(DEMO_DIR)/hub.db serve --host 127.0.0.1 --port 5000
+# The whole fablab on this machine: the hub on 127.0.0.1:5000, OctoPrint on :5001 and
+# three stations, with a console to tap badges (see kiosk/demo.py). Ctrl-C stops it all.
+demo: $(STAMP) $(OCTOPRINT) translations
+	$(BIN)/fablab-demo --dir $(DEMO_DIR)
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache .hypothesis *.egg-info

@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gpiozero.pins.mock import MockFactory
 
 from machines.octoprint import OctoPrintPrinter
+from machines.octoprint_sandbox import OctoPrintServer
 from machines.relay import RelayInterlock
-from tests.octoprint_server import OctoPrintServer
 
 
 def percentile(samples: list[float], q: int) -> float:

@@ -83,7 +83,10 @@ class Station:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         # The machine first: a relay is driven off before anything else can go wrong.
         self.controller = controller or build_controller(**config.machine)
-        self.outbox = Outbox(self.settings.data_dir / "outbox.db")
+        self.outbox = Outbox(
+            self.settings.data_dir / "outbox.db",
+            max_bytes=int(self.settings.outbox_max_megabytes * 1024 * 1024),
+        )
         self.store = AccessListStore(self.settings.data_dir)
         self.reader = reader or build_reader(**config.reader)
         self.feedback = feedback or Feedback(**config.feedback)
@@ -242,6 +245,7 @@ class Station:
         if isinstance(event, Fault):
             self._fault(event.code, event.message, machine=True)
         elif isinstance(event, Recovered):
+            log.info("machine fault cleared")
             self._problems.discard("machine")
             self.apply(Input.FAULT_CLEARED)
         elif isinstance(event, JobUpdate):
@@ -257,7 +261,10 @@ class Station:
                 if value is not None
             }
             self._record(new_event("job", state=event.state, **fields))
+            progress = f" {event.progress:.0f}%" if event.progress is not None else ""
+            log.info("print job %s%s", event.state, progress)
         elif isinstance(event, SessionOver):
+            log.info("session over: %s", event.reason)
             self._session_ended(event.session, event.reason, event.usage)
             self.apply(Input.SESSION_CLOSED)
 
@@ -378,9 +385,12 @@ class Station:
         try:
             self.outbox.append(started, journal=journal)
         except sqlite3.Error as problem:
-            self._fault("disk_error", f"cannot record the session, machine kept locked: {problem}")
-            self.state = State.FAULT
-            return None
+            # No session without its record: the machine stays locked, the resident is told,
+            # and the next tap tries again (room comes back as the hub takes the events).
+            log.error("fault disk_error: cannot record the session, machine kept locked: %s",
+                      problem)  # fmt: skip
+            self.feedback.refused(message("cannot_record"))
+            return [Input.SESSION_CLOSED]
         try:
             self.controller.unlock(session.id)
         except Refused as refused:

@@ -69,6 +69,30 @@ def check(config_path: str | None) -> None:
 
 
 @main.command()
+@click.pass_obj
+def lock(config_path: str | None) -> None:
+    """Drive the machine's relay off and exit (systemd runs it after the agent stops).
+
+    A GPIO line can keep its level when the process holding it dies; this makes the
+    machine safe however the agent ended, even killed.
+    """
+    from kiosk.config import RELAY_KINDS
+    from machines.base import build_controller
+
+    config = _load_config(config_path)
+    kind = config.machine["kind"]
+    if kind not in RELAY_KINDS:
+        click.echo(f"a {kind} station has no relay: nothing to lock")
+        return
+    try:
+        controller = build_controller(**config.machine)  # drives the relay off as it opens
+    except Exception as problem:  # whatever the GPIO library raises: say it, exit 1
+        raise click.ClickException(f"could not drive the relay off: {problem}") from None
+    controller.close()
+    click.echo(f"relay on pin {config.machine['pin']} driven off")
+
+
+@main.command()
 def version() -> None:
     """Print the station agent's version."""
     click.echo(__version__)

@@ -2,7 +2,7 @@
 
 [hub]      url, token, timeout_seconds
 [station]  data_dir, supervisor_window_seconds, max_session_minutes, warning_minutes,
-           idle_minutes, heartbeat_seconds, outbox_fault_depth
+           idle_minutes, heartbeat_seconds, outbox_fault_depth, outbox_max_megabytes
 [reader]   kind = "stdin" | "mfrc522" | "serial" | "keyboard", and its options
 [machine]  kind = "relay" | "laser" | "sewing" | "printer", and its options
            (relay kinds need `pin`; `pin_factory = "mock"` simulates the pins)
@@ -34,6 +34,7 @@ class StationSettings:
     idle_minutes: float | None = None  # None: no idle timeout
     heartbeat_seconds: float = 30.0
     outbox_fault_depth: int = 10_000
+    outbox_max_megabytes: float = 256.0  # the outbox never takes more of the SD card
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ def parse(data: dict[str, Any], base: Path = Path(".")) -> KioskConfig:
         idle_minutes=_number(station, "station", "idle_minutes", None, 0.01),
         heartbeat_seconds=_number(station, "station", "heartbeat_seconds", 30.0, 0.1),
         outbox_fault_depth=int(_number(station, "station", "outbox_fault_depth", 10_000, 1)),
+        outbox_max_megabytes=_number(station, "station", "outbox_max_megabytes", 256.0, 0.01),
     )
     _no_leftovers(station, "station")
 

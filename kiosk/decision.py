@@ -28,6 +28,7 @@ MESSAGES = {
     "machine_busy": "La machine est occupée. Attendez la fin, s'il vous plaît.",
     "machine_fault": "La machine a un problème. Voyez l'animateur ou l'animatrice.",
     "refused_by_machine": "La machine ne peut pas démarrer : {reason}",
+    "cannot_record": "La station ne peut plus rien enregistrer. Voyez l'animateur ou l'animatrice.",
 }
 
 

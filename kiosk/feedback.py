@@ -7,6 +7,7 @@ only the text line is shown.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,8 @@ from gpiozero import LED, Buzzer
 
 from kiosk.state import State
 from machines.relay import pin_factory_from
+
+log = logging.getLogger("kiosk.feedback")
 
 
 def _print_line(text: str) -> None:
@@ -42,9 +45,15 @@ class Feedback:
         self.display = display
 
     def _lights(self, green: str = "off", red: str = "off", amber: str = "off") -> None:
-        for device, pattern in ((self.green, green), (self.red, red), (self.amber, amber)):
+        shown = []
+        for name, device, pattern in (
+            ("green", self.green, green),
+            ("red", self.red, red),
+            ("amber", self.amber, amber),
+        ):
             if device is None:
                 continue
+            shown.append(f"{name}={pattern.split(':')[0]}")
             if pattern == "on":
                 device.on()
             elif pattern == "off":
@@ -52,10 +61,13 @@ class Feedback:
             else:  # "blink:ON:OFF:N" (N = 0 means until told otherwise)
                 on, off, count = pattern.split(":")[1:]
                 device.blink(float(on), float(off), int(count) or None, background=True)
+        if shown:  # the journal (and the demo's console) can tell what the lights showed
+            log.info("lights %s", " ".join(shown))
 
     def _beep(self, on: float, off: float, count: int) -> None:
         if self.buzzer is not None:
             self.buzzer.beep(on, off, count, background=True)
+            log.info("buzzer %d beep(s)", count)
 
     def granted(self, text: str) -> None:
         self._lights(green="on")

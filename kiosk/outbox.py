@@ -25,7 +25,9 @@ def new_event(kind: str, at: datetime | None = None, **fields: Any) -> dict[str,
 
 
 class Outbox:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_bytes: int | None = None) -> None:
+        """`max_bytes` caps the file (SQLite's page limit): a full outbox refuses new events
+        cleanly (sqlite3.Error) instead of filling the SD card; acknowledged events free room."""
         self.path = path
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5)
         self._lock = threading.Lock()
@@ -48,6 +50,10 @@ class Outbox:
                 "CREATE TABLE IF NOT EXISTS journal (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
             )
         self._shipping.execute("PRAGMA synchronous = NORMAL")
+        if max_bytes:
+            page_size = self._db.execute("PRAGMA page_size").fetchone()[0]
+            for connection in (self._db, self._shipping):
+                connection.execute(f"PRAGMA max_page_count = {max(1, max_bytes // page_size)}")
 
     def append(self, event: dict[str, Any], journal: dict[str, Any] | None = None) -> None:
         """Write the event durably, with journal entries in the same commit (one fsync).

@@ -89,6 +89,8 @@ class OctoPrintPrinter(Controller):
         self._job: dict[str, Any] | None = None  # the print being followed
         self._jobs: list[dict[str, Any]] = []  # finished prints of the current session
         self._recovering = True  # the first look (at start, after an outage) cancels nothing
+        self._printer_lost = False  # a printer_offline/error fault waits for "ready" to clear
+        self._ending: str | None = None  # why the session ends, while its print finishes
         self.requests = 0  # API calls made, for the polling-load benchmark
         self._thread = threading.Thread(target=self._follow, name="octoprint", daemon=True)
         self._thread.start()
@@ -111,7 +113,9 @@ class OctoPrintPrinter(Controller):
     def lock(self, reason: str) -> Usage | None:
         with self._lock:
             if self.session is not None and self._job is not None:
-                self._set_state(MachineState.FINISHING)
+                self._ending = reason  # the session ends with the print (SessionOver)
+                if self._state is not MachineState.UNREACHABLE:  # the outage is still on
+                    self._set_state(MachineState.FINISHING)
                 return None
             usage = self.usage()
             self.session = None
@@ -175,8 +179,13 @@ class OctoPrintPrinter(Controller):
                 delay = min(delay * 2, 10.0)
                 continue
             delay = 0.5
-            for event in self._observe(job):
+            events = self._observe(job)
+            for event in events:
                 self._emit(event)
+            if any(isinstance(e, Fault) and e.code == "printer_offline" for e in events):
+                # As OctoPrint's own autoconnect would (after OctoPrint restarted, say): one try.
+                # A pulled cable stays offline and the fault stays for the facilitator to see.
+                self._connect_printer()
             self._wake.wait(self._next_poll())
             self._wake.clear()
 
@@ -214,9 +223,13 @@ class OctoPrintPrinter(Controller):
             recovering, self._recovering = self._recovering, False
             if self._state is MachineState.UNREACHABLE:
                 events.append(Recovered())
-                self._set_state(MachineState.UNLOCKED if self.session else MachineState.LOCKED)
+                self._set_state(
+                    MachineState.FINISHING if self._ending
+                    else MachineState.UNLOCKED if self.session
+                    else MachineState.LOCKED
+                )  # fmt: skip
             before, self._printer = self._printer, printer
-            events += _connection_change(before, printer)
+            events += self._connection_change(before, printer)
             if printer in ("printing", "cancelling"):
                 events += self._job_running(printer, seen, recovering)
             elif self._job is not None:
@@ -225,6 +238,17 @@ class OctoPrintPrinter(Controller):
                 self._set_state(MachineState.LOCKED)
             self._observed.notify_all()
         return events
+
+    def _connection_change(self, before: str, now: str) -> list[MachineEvent]:
+        """A fault when the printer drops off OctoPrint (cable, power, firmware, OctoPrint
+        restarted), a recovery once it is ready again (through "connecting" or not)."""
+        if now in ("offline", "error") and before not in ("offline", "error", "unknown"):
+            self._printer_lost = True
+            return [Fault(f"printer_{now}", f"the printer went {now} in OctoPrint")]
+        if now == "ready" and self._printer_lost:
+            self._printer_lost = False
+            return [Recovered()]
+        return []
 
     def _job_running(
         self, printer: str, seen: dict[str, Any], recovering: bool
@@ -268,11 +292,12 @@ class OctoPrintPrinter(Controller):
         ]  # fmt: skip
         if job["session"] is not None and job["session"] == self.session:
             self._jobs.append(record)
-            if self._state is MachineState.FINISHING:
-                session, usage = self.session, self.usage()
-                self.session = None
+            if self._ending:
+                session, usage, reason = self.session, self.usage(), self._ending
+                self.session, self._ending = None, None
                 self._set_state(MachineState.LOCKED)
-                events.append(SessionOver(session, "job_done", usage))
+                events.append(SessionOver(session, "job_done" if reason == "badge_out" else reason,
+                                          usage))  # fmt: skip
             else:
                 self._set_state(MachineState.UNLOCKED)
         return events
@@ -297,16 +322,6 @@ class OctoPrintPrinter(Controller):
             "print_time_seconds": job.get("print_time"),
             "filament_mm": round(filament, 1) if filament is not None else None,
         }
-
-
-def _connection_change(before: str, now: str) -> list[MachineEvent]:
-    """A fault when the printer drops off OctoPrint (cable, power, firmware), a recovery after."""
-    lost = ("offline", "error")
-    if now in lost and before not in (*lost, "unknown"):
-        return [Fault(f"printer_{now}", f"the printer went {now} in OctoPrint")]
-    if now == "ready" and before in lost:
-        return [Recovered()]
-    return []
 
 
 def _filament_mm(filament: dict[str, Any] | None) -> float | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlite_utils import Database
 
+from tests.servers import served_hub
 from web.app import create_app
 from web.db import open_database
 from web.domain import badges, grants, machines, people, skills
@@ -95,7 +96,7 @@ def event(type_: str, at: datetime | str | None = None, **fields: Any) -> dict[s
 @pytest.fixture(scope="session")
 def octoprint_server(tmp_path_factory):
     """One real OctoPrint for the whole run (it takes a few seconds to start)."""
-    from tests.octoprint_server import OctoPrintServer
+    from machines.octoprint_sandbox import OctoPrintServer
 
     server = OctoPrintServer(tmp_path_factory.mktemp("octoprint"))
     server.start()
@@ -144,3 +145,36 @@ def logged_in(client, claire):
     )
     assert response.status_code == 302
     return client
+
+
+# --- a served hub and residents for station tests ---------------------------------------
+
+
+@pytest.fixture
+def hub(tmp_path, db, fablab):
+    """The fablab fixture's hub, served: yields (url, fablab, db)."""
+    with served_hub(tmp_path / "hub.db", tmp_path / "hub.log") as url:
+        yield url, fablab, db
+
+
+@pytest.fixture
+def residents(fablab, db):
+    """People at every level on the laser, with their badges."""
+    ids = {
+        "amina": fablab.person("Amina Benali", "04A1B2C3D4E5F6", decoupe_laser=3),
+        "karim": fablab.person("Karim Diallo", "DEADBEEF", decoupe_laser=1),
+        "sophie": fablab.person("Sophie Martin", "CAFEF00D", decoupe_laser=2),
+        "lucas": fablab.person("Lucas Petit", "8899AABB", couture=2),
+    }
+    jean = people.add_person(db, "Jean Dupont", actor=ACTOR)
+
+    badges.assign_badge(db, jean, "12345678", actor=ACTOR)
+    grants.grant(
+        db, jean, "decoupe-laser", level=2, valid_months=1, on=date(2024, 1, 10), actor=ACTOR
+    )
+    nadia = people.add_person(db, "Nadia Haddad", actor=ACTOR)
+    badges.assign_badge(db, nadia, "11223344", actor=ACTOR)
+    grants.grant(db, nadia, "decoupe-laser", level=2, valid_months=60,
+                 on=date.today().replace(year=date.today().year - 1), actor=ACTOR)  # fmt: skip
+    ids.update(jean=jean, nadia=nadia)
+    return ids

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import requests
+from machines.octoprint_sandbox import free_port
+from machines.subprocesses import stop_process, wait_for_http
 
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def fablab_hub(db_path: Path | str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -34,38 +26,40 @@ def fablab_hub(db_path: Path | str, *args: str, check: bool = True) -> subproces
     )
 
 
-def wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the hub exited with {process.returncode}")
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing answered at {url}")
+class HubProcess:
+    """`fablab-hub serve` in a subprocess on a loopback port, which survives restarts."""
+
+    def __init__(self, db_path: Path | str, log_path: Path, port: int | None = None) -> None:
+        self.db_path, self.log_path = db_path, log_path
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> HubProcess:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [str(BIN / "fablab-hub"), "--db", str(self.db_path), "serve",
+                 "--port", str(self.port)],
+                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )  # fmt: skip
+        wait_for_http(f"{self.url}/api/v1/openapi.json", self.process, "the hub")
+        return self
+
+    def kill(self) -> None:
+        """Like a power cut for the hub's process: no chance to finish anything."""
+        self.process.kill()
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process(self.process, timeout=10)
 
 
 @contextmanager
 def served_hub(db_path: Path | str, log_path: Path, port: int | None = None) -> Iterator[str]:
     """Serve the hub in a subprocess; yield its base URL; stop it with SIGTERM."""
-    port = port or free_port()
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [str(BIN / "fablab-hub"), "--db", str(db_path), "serve", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_serving(f"{base}/api/v1/openapi.json", process)
-            yield base
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    hub = HubProcess(db_path, log_path, port)
+    try:
+        yield hub.start().url
+    finally:
+        hub.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import queue
 import re
@@ -20,7 +21,13 @@ class KioskProcess:
     LASER = 'kind = "laser"\npin = 17\nbeam_pin = 27\npin_factory = "mock"\n'
 
     def __init__(
-        self, directory: Path, hub_url: str, token: str, machine: str = LASER, **station: object
+        self,
+        directory: Path,
+        hub_url: str,
+        token: str,
+        machine: str = LASER,
+        reader: str = 'kind = "stdin"\n',
+        **station: object,
     ) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
@@ -29,29 +36,40 @@ class KioskProcess:
         self.config.write_text(
             f'[hub]\nurl = "{hub_url}"\ntoken = "{token}"\ntimeout_seconds = 2\n'
             f'[station]\ndata_dir = "data"\nheartbeat_seconds = 1\n{options}\n'
-            f'[reader]\nkind = "stdin"\n[machine]\n{machine}'
+            f"[reader]\n{reader}[machine]\n{machine}"
         )
         self.process: subprocess.Popen | None = None
         self.lines: queue.Queue[str] = queue.Queue()
-        self.log: list[str] = []
+        self.log: list[str] = []  # every log line, across restarts
+        self.screen: list[str] = []  # what the resident was shown, across restarts
 
     def start(self, env: dict[str, str] | None = None) -> KioskProcess:
+        self.lines = queue.Queue()  # wait_for() looks at this run's lines only
         self.process = subprocess.Popen(
             [KIOSK, "--config", str(self.config), "run"],
             env={**os.environ, **(env or {})},
             stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             bufsize=1,
         )
-        threading.Thread(target=self._collect, args=(self.process,), daemon=True).start()
+        self._readers = [
+            threading.Thread(target=target, args=(self.process,), daemon=True)
+            for target in (self._collect, self._watch_screen)
+        ]
+        for thread in self._readers:
+            thread.start()
         return self
 
     def _collect(self, process: subprocess.Popen) -> None:
         for line in process.stderr:
             self.log.append(line)
             self.lines.put(line)
+
+    def _watch_screen(self, process: subprocess.Popen) -> None:
+        for line in process.stdout:
+            self.screen.append(line)
 
     def tap(self, uid: str) -> None:
         self.process.stdin.write(uid + "\n")
@@ -99,6 +117,27 @@ class KioskProcess:
         self._close_pipes()
 
     def _close_pipes(self) -> None:
-        for pipe in (self.process.stdin, self.process.stderr):
+        for thread in self._readers:  # the process is gone: they reach the end of its output
+            thread.join(timeout=5)
+        for pipe in (self.process.stdin, self.process.stderr, self.process.stdout):
             with contextlib.suppress(OSError):
                 pipe.close()
+
+
+def station(tmp_path, url, fablab, name="laser", **options):
+    return KioskProcess(tmp_path / f"kiosk-{name}", url, fablab.tokens[name], **options)
+
+
+def hub_events(db, kind):
+    return [
+        json.loads(row["data"])
+        for row in db.query("SELECT data FROM events WHERE type = ?", [kind])
+    ]
+
+
+def wait_until(condition, timeout=15.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)

@@ -4,8 +4,8 @@ import pytest
 
 from machines.base import Fault, JobUpdate, MachineState, Recovered, Refused, SessionOver
 from machines.octoprint import OctoPrintPrinter, classify
+from machines.octoprint_sandbox import slow_gcode
 from tests.machine_events import Events
-from tests.octoprint_server import slow_gcode
 
 
 @pytest.fixture

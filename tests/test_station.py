@@ -3,65 +3,12 @@
 import json
 import random
 import time
-from datetime import date
-
-import pytest
 
 from tests.servers import served_hub
-from tests.stations import KioskProcess
-from web.domain import grants, machines, people, sessions
+from tests.stations import KioskProcess, hub_events, station, wait_until
+from web.domain import grants, machines, sessions
 
 ACTOR = "test"
-
-
-@pytest.fixture
-def hub(tmp_path, db, fablab):
-    """The fablab fixture's hub, served: yields (url, fablab, db)."""
-    with served_hub(tmp_path / "hub.db", tmp_path / "hub.log") as url:
-        yield url, fablab, db
-
-
-@pytest.fixture
-def residents(fablab, db):
-    """People at every level on the laser, with their badges."""
-    ids = {
-        "amina": fablab.person("Amina Benali", "04A1B2C3D4E5F6", decoupe_laser=3),
-        "karim": fablab.person("Karim Diallo", "DEADBEEF", decoupe_laser=1),
-        "sophie": fablab.person("Sophie Martin", "CAFEF00D", decoupe_laser=2),
-        "lucas": fablab.person("Lucas Petit", "8899AABB", couture=2),
-    }
-    jean = people.add_person(db, "Jean Dupont", actor=ACTOR)
-    from web.domain import badges
-
-    badges.assign_badge(db, jean, "12345678", actor=ACTOR)
-    grants.grant(
-        db, jean, "decoupe-laser", level=2, valid_months=1, on=date(2024, 1, 10), actor=ACTOR
-    )
-    nadia = people.add_person(db, "Nadia Haddad", actor=ACTOR)
-    badges.assign_badge(db, nadia, "11223344", actor=ACTOR)
-    grants.grant(db, nadia, "decoupe-laser", level=2, valid_months=60,
-                 on=date.today().replace(year=date.today().year - 1), actor=ACTOR)  # fmt: skip
-    ids.update(jean=jean, nadia=nadia)
-    return ids
-
-
-def station(tmp_path, url, fablab, name="laser", **options):
-    return KioskProcess(tmp_path / f"kiosk-{name}", url, fablab.tokens[name], **options)
-
-
-def hub_events(db, kind):
-    return [
-        json.loads(row["data"])
-        for row in db.query("SELECT data FROM events WHERE type = ?", [kind])
-    ]
-
-
-def wait_until(condition, timeout=15.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def test_the_decision_table_end_to_end(tmp_path, hub, residents):

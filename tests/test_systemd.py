@@ -1,5 +1,6 @@
 """The systemd units: valid for systemd, naming commands that exist; the agent's watchdog pings."""
 
+import re
 import shutil
 import socket
 import subprocess
@@ -15,28 +16,55 @@ UNITS = sorted((ROOT / "systemd").glob("*.service")) + sorted((ROOT / "systemd")
 BIN = Path(sys.executable).parent
 
 
-@pytest.mark.skipif(
+needs_systemd_analyze = pytest.mark.skipif(
     shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed"
 )
+
+
+@needs_systemd_analyze
 def test_systemd_accepts_every_unit(tmp_path):
     assert {unit.name for unit in UNITS} >= {
         "fablab-hub.service", "fablab-kiosk.service", "fablab-export.service",
         "fablab-export.timer", "fablab-purge.service", "fablab-purge.timer",
     }  # fmt: skip
-    for unit in UNITS:  # installed under /opt/fablab/venv; here, this virtualenv
-        text = unit.read_text().replace("/opt/fablab/venv/bin", str(BIN))
-        (tmp_path / unit.name).write_text(text)
     done = subprocess.run(
-        ["systemd-analyze", "verify", *sorted(str(p) for p in tmp_path.iterdir())],
+        ["systemd-analyze", "verify", *_installed_here(tmp_path)],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 0 and not done.stderr.strip(), done.stderr
 
 
+@needs_systemd_analyze
+def test_every_service_is_confined(tmp_path):
+    """systemd's own exposure score (0 safe … 10 exposed): the hub and the timers' jobs need
+    nothing but their directory; the station also needs its devices and the network."""
+    limits = {"fablab-hub.service": 2.0, "fablab-kiosk.service": 2.5,
+              "fablab-export.service": 1.0, "fablab-purge.service": 1.0}  # fmt: skip
+    for path in _installed_here(tmp_path):
+        if not path.endswith(".service"):
+            continue
+        done = subprocess.run(
+            ["systemd-analyze", "security", "--offline=true", "--no-pager", path],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        score = float(re.search(r"Overall exposure level for \S+: ([\d.]+)", done.stdout)[1])
+        assert score <= limits[Path(path).name], f"{path}: exposure {score}\n{done.stdout}"
+
+
+def _installed_here(directory: Path) -> list[str]:
+    """The units as installed, pointing at this virtualenv instead of /opt/fablab/venv."""
+    for unit in UNITS:
+        text = unit.read_text().replace("/opt/fablab/venv/bin", str(BIN))
+        (directory / unit.name).write_text(text)
+    return sorted(str(directory / unit.name) for unit in UNITS)
+
+
 def test_every_command_a_unit_runs_exists():
     for unit in UNITS:
         for line in unit.read_text().splitlines():
-            if not line.startswith(("ExecStart=", "ExecStartPre=")):
+            if line.startswith("Documentation=file:///opt/fablab/src/"):
+                assert (ROOT / line.split("/opt/fablab/src/", 1)[1]).exists(), line
+            if not line.startswith(("ExecStart=", "ExecStartPre=", "ExecStopPost=")):
                 continue
             program, *words = line.split("=", 1)[1].split()
             script = BIN / Path(program).name
@@ -65,3 +93,16 @@ def test_the_agent_tells_systemd_it_is_ready_alive_and_stopping(tmp_path):
     while "STOPPING=1" not in rest:
         rest.append(listener.recv(64).decode())
     listener.close()
+
+
+def test_lock_drives_the_relay_off_and_says_so(tmp_path):
+    kiosk = KioskProcess(tmp_path / "kiosk", "http://127.0.0.1:9", "fab_x")
+    done = subprocess.run([str(BIN / "fablab-kiosk"), "--config", str(kiosk.config), "lock"],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0 and done.stdout.strip() == "relay on pin 17 driven off"
+
+    broken = KioskProcess(tmp_path / "broken", "http://127.0.0.1:9", "fab_x",
+                          machine='kind = "laser"\npin = 999\npin_factory = "mock"\n')  # fmt: skip
+    done = subprocess.run([str(BIN / "fablab-kiosk"), "--config", str(broken.config), "lock"],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 1 and "could not drive the relay off" in done.stderr

@@ -147,14 +147,25 @@ def backup(hub: Hub, destination: str) -> None:
 
 
 @main.command("demo-data")
+@click.option("--json", "as_json", is_flag=True, help="Print the badges and tokens as JSON.")
 @with_db
-def demo_data(db: Database, actor: str) -> None:
+def demo_data(db: Database, actor: str, as_json: bool) -> None:
     """Fill an empty hub with the demo fablab and print its badges and station tokens."""
     from web import demo
 
     if db["people"].count or db["machines"].count:
         raise click.ClickException("demo data goes into an empty hub only")
     loaded = demo.load(db)
+    if as_json:
+        people = [
+            {"name": p.name, "uid": p.uid, "id": loaded["people"][p.name], "note": p.note}
+            for p in demo.PEOPLE
+        ]
+        machines = [{"name": name, "kind": kind} for name, kind, _ in demo.MACHINES]
+        login = dict(zip(("name", "password"), demo.FACILITATOR, strict=True))
+        click.echo(json.dumps({"people": people, "machines": machines,
+                               "tokens": loaded["tokens"], "facilitator": login}))  # fmt: skip
+        return
     click.echo("Demo people (tap these badge UIDs at a station):")
     for person in demo.PEOPLE:
         click.echo(

@@ -1,25 +1,26 @@
-"""A real OctoPrint (1.11, its own virtualenv) with its Virtual Printer, on a free loopback port.
+"""A real OctoPrint (1.11, its own virtualenv) with its Virtual Printer, on a loopback port.
 
-`make test` builds `.venv-octoprint`; the session-scoped fixture in conftest
-starts one server for the whole run. The configuration below starts in about
-two seconds and makes no network calls.
+The printer's simulated twin: `make test` and `make demo` build `.venv-octoprint`
+beside the project (OctoPrint pins older Flask than the hub), the tests start one
+server for the whole run and `fablab-demo` starts one for its printer station.
+The configuration below starts in a few seconds and makes no network calls.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
 
 import requests
 
-from tests.servers import free_port
+from machines.subprocesses import stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
-OCTOPRINT = ROOT / ".venv-octoprint" / "bin" / "octoprint"
+OCTOPRINT = Path(os.environ.get("FABLAB_OCTOPRINT", ROOT / ".venv-octoprint" / "bin" / "octoprint"))
 CONFIG = """\
 server:
   firstRun: false
@@ -36,25 +37,35 @@ gcodeAnalysis:
 """
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class OctoPrintServer:
-    def __init__(self, basedir: Path) -> None:
+    def __init__(
+        self, basedir: Path, port: int | None = None, login: tuple[str, str] | None = None
+    ) -> None:
+        """`login`: the user (name, password) for OctoPrint's own page; a random one if None."""
         if not OCTOPRINT.exists():
-            raise RuntimeError(f"{OCTOPRINT} is missing: run `make test`, which installs OctoPrint")
+            raise RuntimeError(f"{OCTOPRINT} is missing: `make test` or `make demo` installs it")
         self.basedir = basedir
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.api_key = secrets.token_hex(16).upper()
         self.process: subprocess.Popen | None = None
         basedir.mkdir(parents=True, exist_ok=True)
         (basedir / "config.yaml").write_text(CONFIG)
+        user, password = login or ("tests", secrets.token_hex(8))
         subprocess.run(
-            [str(OCTOPRINT), "--basedir", str(basedir), "user", "add", "tests",
-             "--password", secrets.token_hex(8), "--admin"],
+            [str(OCTOPRINT), "--basedir", str(basedir), "user", "add", user,
+             "--password", password, "--admin"],
             check=True, capture_output=True, timeout=120,
         )  # fmt: skip
         keys = basedir / "data" / "appkeys"
         keys.mkdir(parents=True, exist_ok=True)
-        (keys / "keys.yaml").write_text(f"tests:\n- {{app_id: tests, api_key: {self.api_key}}}\n")
+        (keys / "keys.yaml").write_text(f"{user}:\n- {{app_id: fablab, api_key: {self.api_key}}}\n")
 
     @property
     def headers(self) -> dict[str, str]:
@@ -80,16 +91,11 @@ class OctoPrintServer:
         raise TimeoutError("OctoPrint did not start")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process)
         self.process = None
 
-    # --- helpers for tests ---------------------------------------------------------------------
+    # --- what someone at OctoPrint's page would do (tests, demo) ---------------------------
 
     def api(self, method: str, path: str, **kwargs) -> requests.Response:
         return requests.request(

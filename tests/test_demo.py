@@ -1,0 +1,134 @@
+"""`make demo`'s console (`fablab-demo`): hub, OctoPrint and three stations as real processes."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+
+import pytest
+import requests
+
+from tests.servers import BIN, free_port
+
+
+class DemoProcess:
+    def __init__(self, directory, hub_port: int, octoprint_port: int) -> None:
+        self.process = subprocess.Popen(
+            [str(BIN / "fablab-demo"), "--dir", str(directory), "--hub-port", str(hub_port),
+             "--octoprint-port", str(octoprint_port)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, bufsize=1, env={**os.environ, "NO_COLOR": "1"},
+        )  # fmt: skip
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.output: list[str] = []
+        threading.Thread(target=self._collect, daemon=True).start()
+
+    def _collect(self) -> None:
+        for line in self.process.stdout:
+            self.output.append(line)
+            self.lines.put(line)
+
+    def expect(self, pattern: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=remaining)
+            except queue.Empty:
+                break
+            if re.search(pattern, line):
+                return line
+        raise AssertionError(f"no line like {pattern!r} in:\n{''.join(self.output[-40:])}")
+
+    def wall_shows(self, pattern: str, timeout: float = 15) -> None:
+        """The entrance screen (the hub's page) shows `pattern` once the station has reported."""
+        deadline = time.monotonic() + timeout
+        while not re.search(pattern, page := requests.get(f"{self.hub}/tableau", timeout=5).text):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the wall screen never showed {pattern!r}:\n{page}")
+            time.sleep(0.1)
+
+    def type(self, line: str) -> None:
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+
+@pytest.fixture
+def demo(tmp_path):
+    hub_port = free_port()
+    running = DemoProcess(tmp_path / "demo", hub_port, free_port())
+    running.hub = f"http://127.0.0.1:{hub_port}"
+    running.directory = tmp_path / "demo"
+    yield running
+    if running.process.poll() is None:
+        running.process.kill()
+    running.process.wait()
+    running.process.stdin.close()
+    running.process.stdout.close()
+
+
+def test_the_demo_shows_the_whole_flow_and_ctrl_c_stops_everything(demo):
+    demo.expect(r"The demo fablab is running", timeout=120)
+    demo.expect(r"`\?` shows this again")
+
+    demo.type("1 a")  # Amina, laser referent, taps the laser
+    demo.expect(r"\[laser\]   decision granted")
+    demo.expect(r"\[laser\]   machine unlocked for session")
+    demo.expect(r"\[laser\] » Bonjour Amina")
+    demo.wall_shows(r"laser</span>\s*<span class=\"state\">Occupée")
+
+    demo.type("2")  # switch to the sewing station, then Karim (laser only) taps there
+    demo.expect(r"Now tapping on the couture station")
+    demo.type("b")
+    demo.expect(r"\[couture\]   decision denied:not_trained")
+    demo.expect(r"\[couture\]   voyants: ○ vert  ◐ \(clignote\) rouge")
+    demo.expect(r"\[couture\] » Vous n'êtes pas encore formé")
+
+    demo.type("3 d")  # Fatou unlocks the printer through OctoPrint, then prints from its page
+    demo.expect(r"\[imprimante-3d\]   machine unlocked", timeout=30)
+    demo.type("p")
+    demo.expect(r"\[imprimante-3d\]   print job started", timeout=30)
+
+    demo.type("zz")
+    demo.expect(r"Not a station, a badge letter or a UID")
+
+    demo.process.send_signal(signal.SIGINT)  # Ctrl-C
+    assert demo.process.wait(timeout=60) == 0
+    summary = "".join(demo.output)
+    pids = [int(pid) for pid in re.findall(r"\(pid (\d+)\)", summary)]
+    assert re.search(r"laser station \(pid \d+\): stopped, relay off", summary)
+    assert re.search(r"couture station \(pid \d+\): stopped, relay off", summary)
+    assert re.search(r"imprimante-3d station \(pid \d+\): stopped, machine locked", summary)
+    assert len(pids) == 5  # three stations, the hub, OctoPrint
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{demo.hub}/tableau", timeout=2)
+
+    # The hub kept what happened: Amina's laser session closed by the stop, Karim's refusal.
+    hub = sqlite3.connect(demo.directory / "hub.db")
+    sessions = dict(
+        hub.execute(
+            "SELECT m.name, s.end_reason FROM sessions s JOIN machines m ON m.id = s.machine_id"
+        ).fetchall()
+    )
+    assert sessions["laser"] == "shutdown"
+    refusals = hub.execute("SELECT count(*) FROM events WHERE type = 'denied'").fetchone()[0]
+    assert refusals == 1
+
+
+def test_the_demo_leaves_a_directory_it_did_not_make_alone(tmp_path):
+    (tmp_path / "precious.txt").write_text("not a demo")
+    result = subprocess.run(
+        [str(BIN / "fablab-demo"), "--dir", str(tmp_path)], capture_output=True, text=True,
+        timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "not a demo directory" in result.stderr
+    assert (tmp_path / "precious.txt").read_text() == "not a demo"
