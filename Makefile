@@ -58,14 +58,9 @@ lint: $(STAMP)
 test: $(STAMP) $(OCTOPRINT) $(CHROMIUM) lint translations
 	$(BIN)/pytest
 
+# Every benchmark, then one table (Markdown, with the machine) for docs/performance.md.
 bench: $(STAMP) $(OCTOPRINT)
-	$(BIN)/python bench/hub_bench.py
-	$(BIN)/python bench/badge_bench.py
-	$(BIN)/python bench/machines_bench.py
-	$(BIN)/python bench/kiosk_bench.py
-	$(BIN)/python bench/pages_bench.py
-	$(BIN)/python bench/export_bench.py
-	$(BIN)/python bench/parcours_bench.py
+	$(BIN)/python bench/run_all.py
 
 # The whole fablab on this machine: the hub on 127.0.0.1:5000, OctoPrint on :5001 and
 # three stations, with a console to tap badges (see kiosk/demo.py). Ctrl-C stops it all.

@@ -6,7 +6,6 @@ Prints figures; asserts nothing. Run with `make bench` or `python bench/badge_be
 from __future__ import annotations
 
 import queue
-import statistics
 import sys
 import tempfile
 import threading
@@ -19,12 +18,9 @@ from badge import fake_mfrc522
 from badge.serial_reader import SerialReader
 from badge.simulated import SimulatedSerialPort
 from badge.taps import Tap
+from bench.figures import Figure, percentile, spread
 
 TAPS = 1000
-
-
-def percentile(samples: list[float], q: int) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
 
 
 def serial_latency(protocol: str) -> list[float]:
@@ -93,16 +89,20 @@ def mfrc522_poll_cost() -> dict[str, tuple[float, float]]:
     return results
 
 
-def main() -> None:
+def main() -> list[Figure]:
     print(f"{'figure':<58}{'p50':>9}{'p99':>9}")
+    figures = []
     for protocol in ("rdm6300", "lines"):
         samples = serial_latency(protocol)
         label = f"serial {protocol}: last byte to tap delivered, ms ({TAPS} taps)"
         print(f"{label:<58}{percentile(samples, 50):>9.3f}{percentile(samples, 99):>9.3f}")
+        figures.append(spread(f"badge: serial {protocol}, last byte to tap", samples))
     print()
     print(f"{'MFRC522 poll (library + fake chip)':<58}{'µs/poll':>9}{'SPI/poll':>9}")
     for label, (micros, transfers) in mfrc522_poll_cost().items():
         print(f"{'  ' + label:<58}{micros:>9.0f}{transfers:>9.0f}")
+        figures.append(Figure(f"badge: MFRC522 poll, {label} (fake chip)", micros / 1000))
+    return figures
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ from __future__ import annotations
 import http.client
 import json
 import random
-import statistics
 import sys
 import tempfile
 import threading
@@ -24,7 +23,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.servers import served_hub
+from bench.figures import Figure, percentile, rss_mib
+from tests.servers import HubProcess
 from web.db import open_database, writing
 from web.domain import badges, grants, machines, people, skills
 from web.domain import events as events_domain
@@ -101,10 +101,6 @@ def batches(people_ids: list[str], count: int, start: datetime):
         yield batch[:BATCH]
 
 
-def percentile(samples: list[float], q: float) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[int(q) - 1]
-
-
 def ingest(base: str, tokens: dict[str, str], ids: list[str], stations: int) -> float:
     names = list(tokens)[:stations]
     work = {
@@ -152,14 +148,15 @@ def latencies(request, count: int, before=lambda: None) -> tuple[float, float]:
     return percentile(samples, 50), percentile(samples, 99)
 
 
-def main() -> None:
+def main() -> list[Figure]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "hub.db"
         began = time.perf_counter()
         tokens, ids = populate(path)
         took = time.perf_counter() - began
         print(f"populated {PEOPLE} people, {MACHINES} machines in {took:.1f} s")
-        with served_hub(path, Path(tmp) / "hub.log") as base:
+        with HubProcess(path, Path(tmp) / "hub.log") as hub:
+            base = hub.url
             # http.client on one kept-alive connection: requests would add ~1.5 ms of its own.
             station = http.client.HTTPConnection(urlsplit(base).hostname, urlsplit(base).port)
             auth = {"Authorization": f"Bearer {tokens['machine-00']}"}
@@ -182,6 +179,7 @@ def main() -> None:
             rebuild = latencies(get, 100, before=change)
             db.close()
             rates = {n: ingest(base, tokens, ids, n) for n in (1, 4)}
+            hub_rss = rss_mib(hub.process.pid)
         in_process = ingest_in_process(path, tokens, ids)
 
         print()
@@ -196,6 +194,21 @@ def main() -> None:
             label = f"events ingested/s, batches of {BATCH}, {stations} station(s)"
             print(f"{label:<48}{rate:>10.0f}")
         print(f"{'events ingested/s, in-process, no HTTP':<48}{in_process:>10.0f}")
+        print(f"{'hub resident memory after all that, MiB':<48}{hub_rss:>10.1f}")
+    return [
+        Figure("hub: access list, full, unchanged (2,000 badges)", *full),
+        Figure("hub: access list, full, right after a change (rebuilt)", *rebuild),
+        Figure("hub: access list, 304 Not Modified", *not_modified),
+        *(
+            Figure(
+                f"hub: events ingested, batches of {BATCH}, {n} station(s) over HTTP",
+                rate,
+                unit="events/s",
+            )
+            for n, rate in rates.items()
+        ),
+        Figure("hub: resident memory after the above (waitress, 4 threads)", hub_rss, unit="MiB"),
+    ]
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ Prints figures; asserts nothing. Run with `make bench` or `python bench/kiosk_be
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 import tempfile
 import threading
@@ -18,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gpiozero.pins.mock import MockFactory
 
 from badge.stream_reader import SimulatedReader
+from bench.figures import Figure, percentile, rss_mib, spread
 from kiosk.access import AccessListStore
 from kiosk.agent import Station
 from kiosk.config import KioskConfig, StationSettings
@@ -31,10 +31,6 @@ from web.domain.access_list import serialise
 from web.migrations import migrate
 
 TAPS = 300
-
-
-def percentile(samples: list[float], q: int) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
 
 
 class TimedLaser(LaserCutter):
@@ -126,7 +122,7 @@ def outbox_append(directory: Path) -> list[float]:
     return samples
 
 
-def main() -> None:
+def main() -> list[Figure]:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         token, residents = hub_with_people(tmp / "hub.db")
@@ -155,9 +151,7 @@ def main() -> None:
             kiosk = KioskProcess(tmp / "rss", url, token).start().ready()
             for _ in range(10):
                 kiosk.decide(uid)
-            rss_kib = int(next(line.split()[1] for line in
-                               Path(f"/proc/{kiosk.process.pid}/status").read_text().splitlines()
-                               if line.startswith("VmRSS")))  # fmt: skip
+            agent_rss = rss_mib(kiosk.process.pid)
             kiosk.stop()
             db.close()
         appends = outbox_append(tmp / "append")
@@ -173,7 +167,14 @@ def main() -> None:
     )
     for label, samples in figures:
         print(f"{label:<60}{percentile(samples, 50):>10.2f}{percentile(samples, 99):>10.2f}")
-    print(f"{'resident memory of a running agent (VmRSS), MB':<60}{rss_kib / 1024:>10.1f}")
+    print(f"{'resident memory of a running agent (VmRSS), MiB':<60}{agent_rss:>10.1f}")
+    return [
+        spread("station: tap to relay on, hub up", up),
+        spread("station: tap to relay on, hub down", down),
+        spread("station: revocation at the hub to the station's new list (20)", propagation),
+        spread("station: outbox append (the fsync before the relay moves)", appends),
+        Figure("station: resident memory of a running agent", agent_rss, unit="MiB"),
+    ]
 
 
 if __name__ == "__main__":

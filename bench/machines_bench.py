@@ -17,13 +17,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gpiozero.pins.mock import MockFactory
 
+from bench.figures import Figure, percentile, spread
 from machines.octoprint import OctoPrintPrinter
 from machines.octoprint_sandbox import OctoPrintServer
 from machines.relay import RelayInterlock
-
-
-def percentile(samples: list[float], q: int) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
 
 
 def relay_unlock() -> list[float]:
@@ -48,7 +45,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def main() -> None:
+def main() -> list[Figure]:
     relay = relay_unlock()
     print(f"{'figure':<56}{'p50':>10}{'p99':>10}")
     print(f"{'relay: unlock() call to pin on, ms (2,000)':<56}"
@@ -101,6 +98,18 @@ def main() -> None:
     print(f"  {requests * per_hour:.0f} API requests per hour of session")
     print(f"  {cpu * per_hour:.1f} s of OctoPrint CPU per hour of session, against")
     print(f"  {baseline * per_hour:.1f} s with nobody polling (each over {window:g} s)")
+    return [
+        spread("relay: unlock() to pin on (mock pins)", relay),
+        spread("printer: unlock() to ready, printer connected", ready),
+        Figure(
+            "printer: unlock() to ready, printer disconnected (median, worst of 5)",
+            statistics.median(cold),
+            max(cold),
+        ),
+        Figure(
+            "printer: OctoPrint polling during a session", requests * per_hour, unit="requests/hour"
+        ),
+    ]
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.figures import Figure, spread
 from web.app import create_app
 from web.clock import to_iso
 from web.db import open_database, writing
@@ -78,7 +79,7 @@ def timings(client, path: str) -> list[float]:
     return samples
 
 
-def main() -> None:
+def main() -> list[Figure]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "hub.db"
         began = time.perf_counter()
@@ -97,10 +98,11 @@ def main() -> None:
             "a person's page (~100 sessions)": timings(client, f"/personnes/{someone}"),
             "people search": timings(client, "/personnes?q=Personne%2019"),
         }
-    print(f"{'server time, ms':<40}{'p50':>10}{'p95':>10}")
+    print(f"{'server time, ms':<40}{'p50':>10}{'p95':>10}{'p99':>10}")
     for label, samples in figures.items():
         quantiles = statistics.quantiles(samples, n=100, method="inclusive")
-        print(f"{label:<40}{quantiles[49]:>10.1f}{quantiles[94]:>10.1f}")
+        print(f"{label:<40}{quantiles[49]:>10.1f}{quantiles[94]:>10.1f}{quantiles[98]:>10.1f}")
+    return [spread(f"pages: {label}, server time", samples) for label, samples in figures.items()]
 
 
 if __name__ == "__main__":

@@ -16,13 +16,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.figures import Figure, spread
 from web.app import create_app
 from web.db import open_database
 from web.domain import badges, events, facilitators, grants, machines, people, skills
 from web.migrations import migrate
 
 
-def main() -> None:
+def main() -> list[Figure]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "hub.db"
         db = open_database(path)
@@ -60,6 +61,7 @@ def main() -> None:
     quantiles = statistics.quantiles(samples, n=100, method="inclusive")
     print(f"parcours page, a person with 1,000 sessions: p50 {quantiles[49]:.1f} ms, "
           f"p95 {quantiles[94]:.1f} ms (server time, 100 requests)")  # fmt: skip
+    return [spread("pages: parcours of a person with 1,000 sessions, server time", samples)]
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from machines.subprocesses import stop_process, wait_for_http
 BIN = Path(sys.executable).parent
 MARKER = ".fablab-demo"
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
-FEEDBACK = 'green_pin = 5\nred_pin = 6\namber_pin = 13\nbuzzer_pin = 12\npin_factory = "mock"\n'
+FEEDBACK = 'green_pin = 5\nred_pin = 6\namber_pin = 13\nbuzzer_pin = 19\npin_factory = "mock"\n'
 MACHINES = {
     "laser": 'kind = "laser"\npin = 17\nbeam_pin = 27\npin_factory = "mock"\n',
     "sewing": 'kind = "sewing"\npin = 22\nmotor_pin = 23\npin_factory = "mock"\n',

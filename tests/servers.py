@@ -45,6 +45,12 @@ class HubProcess:
         wait_for_http(f"{self.url}/api/v1/openapi.json", self.process, "the hub")
         return self
 
+    def __enter__(self) -> HubProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def kill(self) -> None:
         """Like a power cut for the hub's process: no chance to finish anything."""
         self.process.kill()
@@ -58,8 +64,5 @@ class HubProcess:
 @contextmanager
 def served_hub(db_path: Path | str, log_path: Path, port: int | None = None) -> Iterator[str]:
     """Serve the hub in a subprocess; yield its base URL; stop it with SIGTERM."""
-    hub = HubProcess(db_path, log_path, port)
-    try:
-        yield hub.start().url
-    finally:
-        hub.stop()
+    with HubProcess(db_path, log_path, port) as hub:
+        yield hub.url
