@@ -37,5 +37,5 @@ def rss_mib(pid: int) -> float:
 
 
 def table(figures: list[Figure]) -> str:
-    lines = ["| figure | p50 (or value) | p99 | unit |", "|---|---:|---:|---|"]
+    lines = ["| figure | p50 (or value) | p99 (or worst) | unit |", "|---|---:|---:|---|"]
     return "\n".join(lines + [figure.row() for figure in figures])

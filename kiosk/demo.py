@@ -234,13 +234,19 @@ class Demo:
         try:
             server = OctoPrintServer(self.directory / "octoprint", self.octoprint_port,
                                      login=("demo", "fablab-demo"))  # fmt: skip
+        except (RuntimeError, OSError, subprocess.SubprocessError) as problem:
+            self.console.say(f"  OctoPrint is not installed here ({problem}): no printer station.")
+            return None
+        self.octoprint = server  # from here on, stop() stops it, even after a Ctrl-C
+        try:
             server.start()
             server.connect_printer()
             server.upload("porte-cles.gcode", slow_gcode(45))
         except (RuntimeError, TimeoutError, OSError, requests.RequestException) as problem:
             self.console.say(f"  OctoPrint could not start ({problem}): no printer station.")
+            server.stop()
+            self.octoprint = None
             return None
-        self.octoprint = server
         return f'kind = "printer"\nurl = "{server.url}"\napi_key = "{server.api_key}"\n'
 
     def _wait_for_log(self, name: str, text: str, timeout: float = 30) -> None:

@@ -77,6 +77,7 @@ class OctoPrintServer:
                 [str(OCTOPRINT), "serve", "--basedir", str(self.basedir), "--host", "127.0.0.1",
                  "--port", str(self.port), "--iknowwhatimdoing"],
                 stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                start_new_session=True,  # a Ctrl-C in the terminal is for whoever started it
             )  # fmt: skip
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

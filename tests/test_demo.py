@@ -27,7 +27,16 @@ class DemoProcess:
         )  # fmt: skip
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
-        threading.Thread(target=self._collect, daemon=True).start()
+        self._reader = threading.Thread(target=self._collect, daemon=True)
+        self._reader.start()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self._reader.join(timeout=10)  # it has read to the end of the output
+        self.process.stdin.close()
+        self.process.stdout.close()
 
     def _collect(self) -> None:
         for line in self.process.stdout:
@@ -65,11 +74,7 @@ def demo(tmp_path):
     running.hub = f"http://127.0.0.1:{hub_port}"
     running.directory = tmp_path / "demo"
     yield running
-    if running.process.poll() is None:
-        running.process.kill()
-    running.process.wait()
-    running.process.stdin.close()
-    running.process.stdout.close()
+    running.close()
 
 
 def test_the_demo_shows_the_whole_flow_and_ctrl_c_stops_everything(demo):
@@ -132,3 +137,19 @@ def test_the_demo_leaves_a_directory_it_did_not_make_alone(tmp_path):
     assert result.returncode != 0
     assert "not a demo directory" in result.stderr
     assert (tmp_path / "precious.txt").read_text() == "not a demo"
+
+
+def test_ctrl_c_while_the_demo_starts_leaves_nothing_running(tmp_path):
+    hub_port, octoprint_port = free_port(), free_port()
+    demo = DemoProcess(tmp_path / "demo", hub_port, octoprint_port)
+    try:
+        demo.expect(r"Starting OctoPrint", timeout=60)
+        demo.process.send_signal(signal.SIGINT)
+        assert demo.process.wait(timeout=60) == 0
+    finally:
+        demo.close()
+    summary = "".join(demo.output)
+    assert re.search(r"hub \(pid \d+\): stopped", summary)
+    for port in (hub_port, octoprint_port):
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.1:{port}/", timeout=2)
