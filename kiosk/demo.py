@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -149,6 +150,15 @@ def _wait_for(url: str, process: subprocess.Popen, what: str) -> None:
         raise DemoError(str(problem)) from None
 
 
+def _port_free(port: int, option: str) -> None:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            message = f"port {port} is in use (another demo?); choose another with {option}"
+            raise DemoError(message) from None
+
+
 def _spawn(name: str, command: list[str], directory: Path, stdin: bool = False) -> Child:
     log = open(directory / "logs" / f"{name}.log", "w", encoding="utf-8")  # noqa: SIM115
     process = subprocess.Popen(
@@ -194,6 +204,9 @@ class Demo:
     # --- start ---------------------------------------------------------------------------------
 
     def start(self) -> None:
+        for port, option in ((self.hub_port, "--hub-port"),
+                             (self.octoprint_port, "--octoprint-port")):  # fmt: skip
+            _port_free(port, option)
         _prepare(self.directory)
         say = self.console.say
         say("Starting the hub with the demo data…")
@@ -368,7 +381,8 @@ class Demo:
             pid = self.octoprint.process.pid if self.octoprint.process else "-"
             self.octoprint.stop()
             say(f"  OctoPrint (pid {pid}): stopped")
-        say(f"Everything the demo wrote is in {self.directory} (logs in logs/).")
+        if (self.directory / MARKER).exists():
+            say(f"Everything the demo wrote is in {self.directory} (logs in logs/).")
         return worst
 
 

@@ -6,6 +6,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import threading
@@ -126,6 +127,20 @@ def test_the_demo_shows_the_whole_flow_and_ctrl_c_stops_everything(demo):
     assert sessions["laser"] == "shutdown"
     refusals = hub.execute("SELECT count(*) FROM events WHERE type = 'denied'").fetchone()[0]
     assert refusals == 1
+
+
+def test_a_port_in_use_is_named_before_anything_starts(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [str(BIN / "fablab-demo"), "--dir", str(tmp_path / "demo"), "--hub-port", str(port)],
+            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    assert result.returncode != 0
+    assert f"port {port} is in use" in result.stderr and "--hub-port" in result.stderr
+    assert not (tmp_path / "demo").exists()
 
 
 def test_the_demo_leaves_a_directory_it_did_not_make_alone(tmp_path):
