@@ -11,12 +11,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pages_bench import populate
 
 from bench.figures import Figure
+from bench.pages_bench import populate
 from web.db import open_database
 from web.domain.export import Week, build, write
 

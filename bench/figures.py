@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from pathlib import Path
+
+from machines.subprocesses import resident_kib
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,7 @@ def spread(label: str, samples: list[float], unit: str = "ms", high: int = 99) -
 
 def rss_mib(pid: int) -> float:
     """Resident memory of a running process (VmRSS), MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS"):
-            return int(line.split()[1]) / 1024
-    raise ValueError(f"no VmRSS for {pid}")
+    return resident_kib(pid) / 1024
 
 
 def table(figures: list[Figure]) -> str:

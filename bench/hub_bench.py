@@ -23,37 +23,23 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import fablab
 from bench.figures import Figure, percentile, rss_mib
 from tests.servers import HubProcess
 from web.db import open_database, writing
-from web.domain import badges, grants, machines, people, skills
 from web.domain import events as events_domain
+from web.domain import machines
 from web.migrations import migrate
 
 PEOPLE, MACHINES, BATCH, BATCHES = 2000, 20, 100, 200
-SKILLS = ("decoupe-laser", "couture", "impression-3d")
 
 
 def populate(path: Path) -> tuple[dict[str, str], list[str]]:
     db = open_database(path)
     migrate(db)
-    rng = random.Random(7)
     with writing(db):
-        for slug in SKILLS:
-            skills.add_skill(db, slug, name_fr=slug, actor="bench")
-        tokens = {
-            f"machine-{n:02d}": machines.add_machine(
-                db, f"machine-{n:02d}", kind="relay", skill=SKILLS[n % 3], actor="bench"
-            )
-            for n in range(MACHINES)
-        }
-        ids = []
-        for n in range(PEOPLE):
-            person = people.add_person(db, f"Personne {n}", actor="bench")
-            badges.assign_badge(db, person, f"{n + 0x10000000:08X}", actor="bench")
-            for slug in rng.sample(SKILLS, rng.randint(0, 3)):
-                grants.grant(db, person, slug, level=rng.randint(1, 3), actor="bench")
-            ids.append(person)
+        tokens, ids = fablab.populate(db, people_count=PEOPLE, machine_count=MACHINES,
+                                      rng=random.Random(7), uid_base=0x10000000)  # fmt: skip
     db.close()
     return tokens, ids
 

@@ -7,7 +7,6 @@ test client (server time, no network). Prints figures; asserts nothing.
 from __future__ import annotations
 
 import random
-import re
 import statistics
 import sys
 import tempfile
@@ -18,15 +17,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import fablab
 from bench.figures import Figure, spread
-from web.app import create_app
 from web.clock import to_iso
 from web.db import open_database, writing
-from web.domain import badges, facilitators, grants, machines, people, skills
 from web.migrations import migrate
 
 PEOPLE, MACHINES, SESSIONS, REQUESTS = 2000, 20, 200_000, 100
-SKILLS = ("decoupe-laser", "couture", "impression-3d")
 
 
 def populate(path: Path) -> list[str]:
@@ -34,20 +31,8 @@ def populate(path: Path) -> list[str]:
     db = open_database(path)
     migrate(db)
     with writing(db):
-        for slug in SKILLS:
-            skills.add_skill(db, slug, name_fr=slug.title(), actor="bench")
-        for n in range(MACHINES):
-            machines.add_machine(
-                db, f"machine-{n:02d}", kind="relay", skill=SKILLS[n % 3], actor="bench"
-            )
-        ids = []
-        for n in range(PEOPLE):
-            person = people.add_person(db, f"Personne {n}", actor="bench")
-            badges.assign_badge(db, person, f"{0x30000000 + n:08X}", actor="bench")
-            for slug in rng.sample(SKILLS, rng.randint(0, 3)):
-                grants.grant(db, person, slug, level=rng.randint(1, 3), actor="bench")
-            ids.append(person)
-        facilitators.add_facilitator(db, "claire", "mot-de-passe-bench", actor="bench")
+        _, ids = fablab.populate(db, people_count=PEOPLE, machine_count=MACHINES, rng=rng,
+                                 uid_base=0x30000000)  # fmt: skip
         start = datetime.now(UTC) - timedelta(days=365)
         rows = []
         for n in range(SESSIONS):
@@ -86,12 +71,7 @@ def main() -> list[Figure]:
         ids = populate(path)
         print(f"populated {PEOPLE} people, {MACHINES} machines, {SESSIONS} sessions "
               f"in {time.perf_counter() - began:.1f} s")  # fmt: skip
-        app = create_app({"DATABASE": str(path)})
-        client = app.test_client()
-        page = client.get("/connexion").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
-        client.post("/connexion", data={"name": "claire", "password": "mot-de-passe-bench",
-                                        "csrf_token": token})  # fmt: skip
+        client = fablab.logged_in(path)
         someone = ids[0]  # sessions are spread evenly: about 100 each
         figures = {
             "Today page": timings(client, "/aujourdhui"),

@@ -5,7 +5,6 @@ Prints figures; asserts nothing. Run with `make bench` or `python bench/parcours
 
 from __future__ import annotations
 
-import re
 import statistics
 import sys
 import tempfile
@@ -16,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import fablab
 from bench.figures import Figure, spread
-from web.app import create_app
 from web.db import open_database
 from web.domain import badges, events, facilitators, grants, machines, people, skills
 from web.migrations import migrate
@@ -33,7 +32,7 @@ def main() -> list[Figure]:
             machines.add_machine(db, slug, kind="relay", skill=slug, actor="bench")
         person = people.add_person(db, "Résidente Assidue", actor="bench")
         badges.assign_badge(db, person, "DEADBEEF", actor="bench")
-        facilitators.add_facilitator(db, "claire", "mot-de-passe-bench", actor="bench")
+        facilitators.add_facilitator(db, *fablab.FACILITATOR, actor="bench")
         start = datetime.now(UTC) - timedelta(days=300)
         for n, slug in enumerate(("decoupe-laser", "couture", "impression-3d")):
             grants.grant(db, person, slug, level=1 + n, actor="bench")
@@ -48,11 +47,7 @@ def main() -> list[Figure]:
                  "reason": "badge_out", "busy_seconds": 600},
             ])  # fmt: skip
         db.close()
-        client = create_app({"DATABASE": str(path)}).test_client()
-        page = client.get("/connexion").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
-        client.post("/connexion", data={"name": "claire", "password": "mot-de-passe-bench",
-                                        "csrf_token": token})  # fmt: skip
+        client = fablab.logged_in(path)
         samples = []
         for _ in range(100):
             began = time.perf_counter()

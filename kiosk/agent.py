@@ -387,8 +387,7 @@ class Station:
         except sqlite3.Error as problem:
             # No session without its record: the machine stays locked, the resident is told,
             # and the next tap tries again (room comes back as the hub takes the events).
-            log.error("fault disk_error: cannot record the session, machine kept locked: %s",
-                      problem)  # fmt: skip
+            self._fault("disk_error", f"cannot record the session, machine kept locked: {problem}")
             self.feedback.refused(message("cannot_record"))
             return [Input.SESSION_CLOSED]
         try:

@@ -35,7 +35,7 @@ BIN = Path(sys.executable).parent
 MARKER = ".fablab-demo"
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 FEEDBACK = 'green_pin = 5\nred_pin = 6\namber_pin = 13\nbuzzer_pin = 19\npin_factory = "mock"\n'
-MACHINES = {
+RELAY_MACHINES = {  # the stations on simulated relay pins, by kind
     "laser": 'kind = "laser"\npin = 17\nbeam_pin = 27\npin_factory = "mock"\n',
     "sewing": 'kind = "sewing"\npin = 22\nmotor_pin = 23\npin_factory = "mock"\n',
 }
@@ -44,7 +44,7 @@ SHOWN = re.compile(
     r"(decision |machine (un)?locked|lights |buzzer |fault |interrupted|station ready"
     r"|print job |session over|WARNING|ERROR|reader)"
 )
-LOG_LINE = re.compile(r"^\S+ \S+ (?P<level>[A-Z]+) (?P<logger>[\w.]+): (?P<message>.*)$")
+LOG_LINE = re.compile(r"^\S+ \S+ [A-Z]+ [\w.]+: (?P<message>.*)$")  # time level logger:
 LIGHTS = {"green": ("vert", "32"), "red": ("rouge", "31"), "amber": ("orange", "33")}
 
 
@@ -219,7 +219,7 @@ class Demo:
         hub.follow(lambda *_: None)
         _wait_for(f"{self.hub_url}/api/v1/openapi.json", hub.process, "the hub")
 
-        machines = dict(MACHINES)
+        machines = dict(RELAY_MACHINES)
         printer = self._start_octoprint()
         if printer:
             machines["printer"] = printer
@@ -233,7 +233,7 @@ class Demo:
                                            "run"], self.directory, stdin=True)  # fmt: skip
             self.children[entry["name"]] = child
             self.stations.append(entry["name"])
-            if entry["kind"] in MACHINES:
+            if entry["kind"] in RELAY_MACHINES:
                 self.relays.add(entry["name"])
             child.follow(self.console.station_line)
         say("Waiting for the stations to fetch their access lists…")

@@ -1,10 +1,12 @@
-"""Child processes for the demo and the tests (OctoPrint, the hub, stations): wait, stop."""
+"""Child processes for the demo, tests and benchmarks (OctoPrint, the hub, stations):
+wait for them, stop them, look at what they hold (Linux /proc)."""
 
 from __future__ import annotations
 
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import requests
 
@@ -32,3 +34,16 @@ def stop_process(process: subprocess.Popen, timeout: float = 20) -> int:
     except subprocess.TimeoutExpired:
         process.kill()
         return process.wait()
+
+
+def resident_kib(pid: int) -> int:
+    """Resident memory (VmRSS) of a running process, KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise ValueError(f"no VmRSS for process {pid}")
+
+
+def open_files(pid: int) -> int:
+    """File descriptors a running process holds (files, sockets, pipes)."""
+    return len(list(Path(f"/proc/{pid}/fd").iterdir()))

@@ -20,6 +20,7 @@ from tests.servers import BIN, free_port
 
 class DemoProcess:
     def __init__(self, directory, hub_port: int, octoprint_port: int) -> None:
+        self.directory, self.hub = directory, f"http://127.0.0.1:{hub_port}"
         self.process = subprocess.Popen(
             [str(BIN / "fablab-demo"), "--dir", str(directory), "--hub-port", str(hub_port),
              "--octoprint-port", str(octoprint_port)],
@@ -70,10 +71,7 @@ class DemoProcess:
 
 @pytest.fixture
 def demo(tmp_path):
-    hub_port = free_port()
-    running = DemoProcess(tmp_path / "demo", hub_port, free_port())
-    running.hub = f"http://127.0.0.1:{hub_port}"
-    running.directory = tmp_path / "demo"
+    running = DemoProcess(tmp_path / "demo", free_port(), free_port())
     yield running
     running.close()
 
