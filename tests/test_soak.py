@@ -125,10 +125,12 @@ def test_twenty_stations_against_one_hub_for_minutes(tmp_path, db, fablab):
         assert all(row["ended_at"] for row in mine)
     assert len(all_sessions) > STATIONS * SECONDS / 20  # the soak did work
     # Flat after warm-up: memory within a few MiB (SQLite's page caches fill up to their
-    # limit as the database grows), open files within the connections in flight at a sample.
+    # limit as the database grows). Open files: a station's one HTTP session serves three
+    # threads (long poll, shipper, heartbeat), so when the shipper and a heartbeat first
+    # overlap it keeps one more pooled connection: at most one more per station, both ends.
     hub_rss = [s[1] for s in samples]
     assert flat(hub_rss, slack=6 * 1024), hub_rss
-    assert flat([s[2] for s in samples], slack=5), [s[2] for s in samples]
+    assert flat([s[2] for s in samples], slack=STATIONS), [s[2] for s in samples]
     assert flat([s[3] for s in samples], slack=20 * 1024), [s[3] for s in samples]
-    assert flat([s[4] for s in samples], slack=5), [s[4] for s in samples]
+    assert flat([s[4] for s in samples], slack=STATIONS), [s[4] for s in samples]
     assert hub_rss[-1] < 200 * 1024
