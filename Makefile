@@ -9,6 +9,8 @@ STAMP  := $(VENV)/.installed
 OCTOPRINT := .venv-octoprint/.installed
 CHROMIUM := /usr/bin/chromium
 DEMO_DIR := demo-data
+HUB_PORT ?= 5000
+OCTOPRINT_PORT ?= 5001
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint bench system-deps clean translations i18n-update
@@ -62,10 +64,11 @@ test: $(STAMP) $(OCTOPRINT) $(CHROMIUM) lint translations
 bench: $(STAMP) $(OCTOPRINT)
 	$(BIN)/python bench/run_all.py
 
-# The whole fablab on this machine: the hub on 127.0.0.1:5000, OctoPrint on :5001 and
-# three stations, with a console to tap badges (see kiosk/demo.py). Ctrl-C stops it all.
+# The whole fablab on this machine: the hub on 127.0.0.1:$(HUB_PORT), OctoPrint on
+# :$(OCTOPRINT_PORT) and three stations, with a console to tap badges (see demo/console.py).
+# Ctrl-C stops it all. Other ports: make demo HUB_PORT=5100 OCTOPRINT_PORT=5101
 demo: $(STAMP) $(OCTOPRINT) translations
-	$(BIN)/fablab-demo --dir $(DEMO_DIR)
+	$(BIN)/fablab-demo --dir $(DEMO_DIR) --hub-port $(HUB_PORT) --octoprint-port $(OCTOPRINT_PORT)
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache .hypothesis *.egg-info

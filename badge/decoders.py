@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from functools import reduce
 from operator import xor
 
-from badge.uid import InvalidUid, is_uid, normalise_uid
+from common.uid import InvalidUid, is_uid, normalise_uid
 
 STX, ETX = 0x02, 0x03
 _HEX_BYTES = frozenset(b"0123456789ABCDEFabcdef")

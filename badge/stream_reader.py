@@ -16,7 +16,7 @@ from typing import TextIO
 
 from badge.reader import Reader
 from badge.taps import ReaderEvent, ReaderFault, ReaderRecovered, Tap
-from badge.uid import InvalidUid, normalise_uid
+from common.uid import InvalidUid, normalise_uid
 
 
 class StdinReader(Reader):

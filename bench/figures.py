@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from machines.subprocesses import resident_kib
+from demo.processes import resident_kib
 
 
 @dataclass(frozen=True)

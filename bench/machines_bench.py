@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gpiozero.pins.mock import MockFactory
 
 from bench.figures import Figure, percentile, spread
+from demo.octoprint import OctoPrintServer
 from machines.octoprint import OctoPrintPrinter
-from machines.octoprint_sandbox import OctoPrintServer
 from machines.relay import RelayInterlock
 
 

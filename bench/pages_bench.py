@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import fablab
 from bench.figures import Figure, spread
-from web.clock import to_iso
+from common.clock import to_iso
 from web.db import open_database, writing
 from web.migrations import migrate
 

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from badge.uid import keyed_hash
+from common.uid import keyed_hash
 
 
 class AccessListInvalid(ValueError):

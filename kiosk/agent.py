@@ -26,7 +26,8 @@ from typing import Any
 
 from badge.reader import Reader, build_reader
 from badge.taps import ReaderFault, ReaderRecovered, Tap
-from kiosk import __version__, watchdog
+from common import __version__
+from kiosk import watchdog
 from kiosk.access import AccessList, AccessListInvalid, AccessListStore
 from kiosk.config import KioskConfig
 from kiosk.decision import Decision, can_supervise, decide, message

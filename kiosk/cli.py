@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from kiosk import __version__
+from common import __version__
 
 READER_KINDS = ("stdin", "serial", "keyboard", "mfrc522")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from common.clock import add_months
 from kiosk.access import AccessList, Entry
-from web.clock import add_months
 
 MESSAGES = {
     "granted": "Bonjour {name} ! La machine est à vous.",

@@ -96,7 +96,7 @@ def event(type_: str, at: datetime | str | None = None, **fields: Any) -> dict[s
 @pytest.fixture(scope="session")
 def octoprint_server(tmp_path_factory):
     """One real OctoPrint for the whole run (it takes a few seconds to start)."""
-    from machines.octoprint_sandbox import OctoPrintServer
+    from demo.octoprint import OctoPrintServer
 
     server = OctoPrintServer(tmp_path_factory.mktemp("octoprint"))
     server.start()

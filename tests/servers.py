@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from machines.octoprint_sandbox import free_port
-from machines.subprocesses import stop_process, wait_for_http
+from demo.octoprint import free_port
+from demo.processes import stop_process, wait_for_http
 
 BIN = Path(sys.executable).parent
 

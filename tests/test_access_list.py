@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from badge.uid import keyed_hash
+from common.uid import keyed_hash
 from tests.conftest import event
 from web.domain import badges, grants, machines, people
 

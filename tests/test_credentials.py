@@ -11,12 +11,8 @@ from jsonschema import Draft201909Validator
 from tests.conftest import csrf
 from web.domain import credentials, grants
 
-# The 1EdTech schema lives in shared/ beside the project (as in CI); look upwards for it.
-OB3 = Path("shared") / "ob3" / "achievementcredential.schema.json"
-SCHEMA = next(
-    (folder / OB3 for folder in Path(__file__).resolve().parents if (folder / OB3).exists()),
-    Path("..") / OB3,
-)
+# 1EdTech's published schema, vendored with its source and licence (tests/data/ob3/README.md).
+SCHEMA = Path(__file__).parent / "data" / "ob3" / "achievementcredential.schema.json"
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -15,6 +16,7 @@ import time
 import pytest
 import requests
 
+from demo.processes import alive, start_time
 from tests.servers import BIN, free_port
 
 
@@ -26,6 +28,7 @@ class DemoProcess:
              "--octoprint-port", str(octoprint_port)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, bufsize=1, env={**os.environ, "NO_COLOR": "1"},
+            start_new_session=True,  # its own process group, killed whole if a test fails
         )  # fmt: skip
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
@@ -34,7 +37,7 @@ class DemoProcess:
 
     def close(self) -> None:
         if self.process.poll() is None:
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)  # its children die with it
         self.process.wait()
         self._reader.join(timeout=10)  # it has read to the end of the output
         self.process.stdin.close()
@@ -166,3 +169,73 @@ def test_ctrl_c_while_the_demo_starts_leaves_nothing_running(tmp_path):
     for port in (hub_port, octoprint_port):
         with pytest.raises(requests.ConnectionError):
             requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+
+
+def _recorded_children(directory) -> list[dict]:
+    recorded = json.loads((directory / "pids.json").read_text())
+    assert {entry["name"] for entry in recorded} >= {"hub", "laser", "couture", "OctoPrint"}
+    assert all(alive(entry["pid"], entry["started"]) for entry in recorded)
+    return recorded
+
+
+def _none_alive(recorded: list[dict], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while still := [e["name"] for e in recorded if alive(e["pid"], e["started"])]:
+        assert time.monotonic() < deadline, f"still running after the demo died: {still}"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_killing_the_demo_with_sigkill_leaves_no_process_behind(demo):
+    demo.expect(r"The demo fablab is running", timeout=120)
+    recorded = _recorded_children(demo.directory)
+    demo.process.kill()  # no handler runs: only the children's parent-death signal
+    demo.process.wait(timeout=10)
+    _none_alive(recorded)
+
+
+@pytest.mark.slow
+def test_closing_the_terminal_stops_the_demo_cleanly(demo):
+    demo.expect(r"The demo fablab is running", timeout=120)
+    recorded = _recorded_children(demo.directory)
+    demo.process.send_signal(signal.SIGHUP)
+    assert demo.process.wait(timeout=30) == 0
+    demo.expect(r"laser station \(pid \d+\): stopped, relay off")
+    _none_alive(recorded, timeout=5)
+    assert not (demo.directory / "pids.json").exists()
+
+
+def test_a_leftover_from_an_older_demo_is_named_at_start(tmp_path):
+    directory = tmp_path / "demo"
+    directory.mkdir()
+    (directory / ".fablab-demo").write_text("")
+    older = subprocess.Popen(["sleep", "60"])
+    try:
+        (directory / "pids.json").write_text(json.dumps(
+            [{"name": "hub", "pid": older.pid, "started": start_time(older.pid)},
+             {"name": "laser", "pid": 999_999_999, "started": 1}]  # long gone
+        ))  # fmt: skip
+        result = subprocess.run(
+            [str(BIN / "fablab-demo"), "--dir", str(directory)], capture_output=True, text=True,
+            timeout=60, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    finally:
+        older.kill()
+        older.wait()
+    assert result.returncode != 0
+    assert f"still running: hub (pid {older.pid})" in result.stderr
+    assert f"kill {older.pid})" in result.stderr and "laser" not in result.stderr
+    assert (directory / "pids.json").exists()  # nothing wiped
+
+
+def test_a_port_held_by_a_process_names_it(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [str(BIN / "fablab-demo"), "--dir", str(tmp_path / "d"), "--octoprint-port", str(port)],
+            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    assert f"port {port} is in use by" in result.stderr
+    assert f"(pid {os.getpid()})" in result.stderr

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from badge.uid import InvalidUid, normalise_uid
+from common.uid import InvalidUid, normalise_uid
 from web.domain import audit, badges, grants, people, skills
 from web.domain.errors import Conflict, Invalid, NotFound
 

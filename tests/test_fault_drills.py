@@ -14,8 +14,8 @@ from collections.abc import Callable
 import pytest
 
 from badge.simulated import SimulatedSerialPort
+from demo.octoprint import slow_gcode
 from kiosk.decision import MESSAGES
-from machines.octoprint_sandbox import slow_gcode
 from tests.servers import HubProcess
 from tests.stations import KioskProcess, hub_events, station, wait_until
 from web.domain import machines, sessions, skills

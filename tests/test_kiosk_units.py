@@ -24,7 +24,7 @@ TODAY = date(2026, 11, 23)
 
 
 def listed(entries, out_of_service=False, inactivity=6):
-    from badge.uid import keyed_hash
+    from common.uid import keyed_hash
 
     key = b"k" * 32
     return AccessList.from_json(

@@ -2,9 +2,9 @@
 
 import pytest
 
+from demo.octoprint import slow_gcode
 from machines.base import Fault, JobUpdate, MachineState, Recovered, Refused, SessionOver
 from machines.octoprint import OctoPrintPrinter, classify
-from machines.octoprint_sandbox import slow_gcode
 from tests.machine_events import Events
 
 

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from machines.subprocesses import open_files, resident_kib
+from demo.processes import open_files, resident_kib
 from tests.servers import HubProcess
 from tests.stations import KioskProcess
 from web.domain import badges, grants, machines, people, sessions

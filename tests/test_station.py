@@ -261,7 +261,7 @@ def test_the_entrance_kiosk_counts_presence_and_greets(tmp_path, hub, residents)
     finally:
         kiosk.stop()
     started = sessions.list_sessions(db)[0]["started_at"]
-    from web.clock import parse_timestamp
+    from common.clock import parse_timestamp
 
     week = Week(
         *parse_timestamp(started)

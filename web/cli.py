@@ -19,7 +19,7 @@ import click
 from flask import Flask
 from sqlite_utils import Database
 
-from web.clock import to_iso
+from common.clock import to_iso
 from web.db import open_database
 from web.domain import badges, grants, machines, people, sessions, skills
 from web.domain.errors import HubError

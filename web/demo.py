@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from sqlite_utils import Database
 
-from web.clock import today
+from common.clock import today
 from web.domain import badges, facilitators, grants, machines, people, skills
 
 ACTOR = "demo"

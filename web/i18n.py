@@ -23,7 +23,7 @@ def init_babel(app: Flask) -> Babel:
     babel = Babel(app, locale_selector=select_locale)
     from flask_babel import format_datetime, get_locale
 
-    from web.clock import parse_timestamp
+    from common.clock import parse_timestamp
 
     app.jinja_env.globals["get_locale"] = get_locale
     # Stored times are UTC; people read them in Paris time.

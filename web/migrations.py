@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from sqlite_utils import Database
 
-from web.clock import now_iso
+from common.clock import now_iso
 from web.db import fetch_all, writing
 
 Migration = Callable[[Database], None]

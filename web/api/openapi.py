@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiosk import __version__
-from web.protocol import BADGE_HASH, EVENT_SCHEMAS, MAX_BATCH, PERSON_ID, UUID
+from common import __version__
+from common.protocol import BADGE_HASH, EVENT_SCHEMAS, MAX_BATCH, PERSON_ID, UUID
 
 _DATE = {"type": ["string", "null"], "format": "date"}
 

@@ -8,11 +8,11 @@ import time
 from flask import Response, current_app, g, jsonify, request
 from werkzeug.exceptions import BadRequest
 
+from common.protocol import MAX_BATCH
 from web.api import bp
 from web.api.openapi import spec
 from web.app import get_db
 from web.domain import events
-from web.protocol import MAX_BATCH
 
 # Query parameters each route understands; anything else is a mistake worth reporting
 # (a station asking for `?wiat=30` should hear about it, not silently stop long-polling).

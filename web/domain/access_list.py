@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from badge.uid import keyed_hash
+from common.uid import keyed_hash
 from web.domain.badges import station_key
 from web.domain.people import first_name
 

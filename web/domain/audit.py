@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from web.clock import now_iso
+from common.clock import now_iso
 from web.db import fetch_all
 
 

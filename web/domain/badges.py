@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from badge.uid import InvalidUid, normalise_uid
-from web.clock import now_iso
+from common.clock import now_iso
+from common.uid import InvalidUid, normalise_uid
 from web.db import fetch_one, writing
 from web.domain import audit, people
 from web.domain.errors import Conflict, Invalid, NotFound

@@ -15,11 +15,11 @@ from typing import Any
 import jsonschema_rs
 from sqlite_utils import Database
 
-from web.clock import normalise_timestamp, now_iso
+from common.clock import normalise_timestamp, now_iso
+from common.protocol import EVENT_SCHEMAS
 from web.db import writing
 from web.domain import enrolment, machines, sessions
 from web.domain.sessions import Rejected
-from web.protocol import EVENT_SCHEMAS
 
 # jsonschema-rs validates an event in about 2 µs, against 100 µs for the pure-Python
 # jsonschema: the difference between 3,000 and 5,000+ events per second ingested.

@@ -8,7 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlite_utils import Database
 
-from web.clock import now_iso
+from common.clock import now_iso
 from web.db import fetch_one, writing
 from web.domain import audit
 from web.domain.errors import Conflict, Invalid

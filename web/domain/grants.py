@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from web.clock import add_months, now_iso, today
+from common.clock import add_months, now_iso, today
 from web.db import fetch_all, fetch_one, writing
 from web.domain import audit, people
 from web.domain.errors import Conflict, Invalid, NotFound

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from web.clock import add_months, parse_timestamp, to_iso
+from common.clock import add_months, parse_timestamp, to_iso
 from web.db import fetch_all
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from web.clock import add_months, parse_date
+from common.clock import add_months, parse_date
 from web.db import fetch_all
 
 HOURS_MILESTONES = (1, 5, 20, 50)

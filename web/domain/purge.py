@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
-from web.clock import add_months, to_iso
+from common.clock import add_months, to_iso
 from web.db import writing
 from web.domain import audit
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from web.clock import seconds_between
+from common.clock import seconds_between
 from web.db import fetch_all, fetch_one
 from web.domain import people
 from web.domain.errors import Conflict, NotFound

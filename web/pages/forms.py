@@ -22,7 +22,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from badge.uid import InvalidUid, normalise_uid
+from common.uid import InvalidUid, normalise_uid
 
 AGE_BANDS = [
     SelectChoice("", _l("Non renseigné")),

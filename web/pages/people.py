@@ -8,7 +8,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from badge.uid import InvalidUid, normalise_uid
+from common.uid import InvalidUid, normalise_uid
 from web.app import get_db
 from web.db import fetch_all
 from web.domain import badges, enrolment, grants, people, skills

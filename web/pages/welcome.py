@@ -13,8 +13,8 @@ from flask import jsonify, render_template
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from common.clock import to_iso
 from web.app import get_db
-from web.clock import to_iso
 from web.db import fetch_one
 from web.domain.parcours import parcours, presence
 from web.domain.people import first_name

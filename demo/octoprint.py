@@ -17,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-from machines.subprocesses import stop_process
+from demo.processes import die_with_parent, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 OCTOPRINT = Path(os.environ.get("FABLAB_OCTOPRINT", ROOT / ".venv-octoprint" / "bin" / "octoprint"))
@@ -78,6 +78,7 @@ class OctoPrintServer:
                  "--port", str(self.port), "--iknowwhatimdoing"],
                 stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
                 start_new_session=True,  # a Ctrl-C in the terminal is for whoever started it
+                preexec_fn=die_with_parent,  # and it never outlives whoever started it
             )  # fmt: skip
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -91,9 +92,9 @@ class OctoPrintServer:
             time.sleep(0.1)
         raise TimeoutError("OctoPrint did not start")
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 20) -> None:
         if self.process is not None:
-            stop_process(self.process)
+            stop_process(self.process, timeout)
         self.process = None
 
     # --- what someone at OctoPrint's page would do (tests, demo) ---------------------------
