@@ -1,0 +1,128 @@
+"""Facilitator accounts, the partners' export, retention and the sessions' list."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import click
+from sqlite_utils import Database
+
+from common.clock import to_iso
+from web.cli.base import main, with_db
+from web.domain import sessions
+
+# --- facilitators ------------------------------------------------------------------------------
+
+
+@main.group()
+def facilitator() -> None:
+    """Facilitator accounts for the hub's pages."""
+
+
+@facilitator.command("add")
+@click.argument("name")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="The password (asked for when not given; at least 10 characters).",
+)
+@click.option("--person", "person_id", help="Their own badge-holder id, to supervise with it.")
+@with_db
+def facilitator_add(
+    db: Database, actor: str, name: str, password: str, person_id: str | None
+) -> None:
+    """Create a facilitator account."""
+    from web.domain.facilitators import add_facilitator
+
+    add_facilitator(db, name, password, person_id=person_id, actor=actor)
+    click.echo(f"Facilitator {name} can now log in.")
+
+
+# --- exports ------------------------------------------------------------------------------------
+
+
+@main.group()
+def export() -> None:
+    """Exports for the partners."""
+
+
+@export.command("weekly")
+@click.option("--week", help="ISO week YYYY-Www (default: the last complete week, Paris time).")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder to write the CSV and XLSX files into.",
+)
+@with_db
+def export_weekly(db: Database, actor: str, week: str | None, out_dir: str) -> None:
+    """Write the week's pseudonymised sessions and summary (CSV for French Excel, and XLSX)."""
+    from web.domain import audit
+    from web.domain.export import Week, build, write
+
+    try:
+        chosen = Week.parse(week) if week else Week.last_complete()
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--week") from None
+    paths = write(build(db, chosen), Path(out_dir))
+    audit.record(db, actor, "export.weekly", chosen.label)
+    for path in paths:
+        click.echo(path)
+
+
+@main.command("purge")
+@click.option(
+    "--months",
+    type=click.IntRange(1, 120),
+    default=3,
+    show_default=True,
+    help="Keep raw events and session detail this many months.",
+)
+@with_db
+def purge_command(db: Database, actor: str, months: int) -> None:
+    """Delete old raw events and session detail (totals are kept): the daily retention job."""
+    from web.domain.purge import cutoff, purge
+
+    before = cutoff(months)
+    done = purge(db, before, actor=actor)
+    click.echo(
+        f"Before {before.date()}: {done['events']} event(s) and "
+        f"{done['sessions']} session(s) deleted."
+    )
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+def _since(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("use a date (2026-11-23) or a timestamp") from None
+    return to_iso(moment if moment.tzinfo else moment.astimezone())
+
+
+@main.command("sessions")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--since", help="Only sessions from this date or time (local time unless stated).")
+@with_db
+def sessions_command(db: Database, actor: str, as_json: bool, since: str | None) -> None:
+    """List usage sessions."""
+    rows = sessions.list_sessions(db, _since(since))
+    for row in rows:
+        row["job"] = json.loads(row["job"]) if row["job"] else None
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(
+            f"{row['started_at'] or '?':<25} {row['ended_at'] or 'open':<25} {row['machine']:<14} "
+            f"{row['person'] or '?':<9} {row['end_reason'] or ''}"
+        )

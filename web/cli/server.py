@@ -1,0 +1,106 @@
+"""Running the hub: create or upgrade its database, serve it, back it up, load the demo."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from sqlite_utils import Database
+
+from web.cli.base import Hub, main, with_db
+from web.migrations import migrate
+
+
+@main.command()
+@click.pass_obj
+def init(hub: Hub) -> None:
+    """Create the database, or bring it up to date (safe to run again)."""
+    ran = migrate(hub.open(require_schema=False))
+    state = f"applied {len(ran)} migration(s)" if ran else "already up to date"
+    click.echo(f"Database {hub.path}: {state}.")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port."
+)
+@click.option(
+    "--threads",
+    default=48,
+    show_default=True,
+    type=click.IntRange(4, 512),
+    help="Worker threads; each station's long poll holds one.",
+)
+@click.pass_obj
+def serve(hub: Hub, host: str, port: int, threads: int) -> None:
+    """Serve the hub with waitress (brings the database up to date first)."""
+    import waitress
+
+    from web.app import create_app
+
+    migrate(hub.open(require_schema=False))
+    hub.close()
+    app = create_app({"DATABASE": hub.path})
+    click.echo(f"Hub serving {hub.path} on http://{host}:{port}/ (Ctrl-C to stop)")
+    click.echo(f"  station API: http://{host}:{port}/api/v1/ (described at /api/v1/openapi.json)")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="fablab-hub")
+
+
+@main.command()
+@click.argument("destination", type=click.Path(dir_okay=False))
+@click.pass_obj
+def backup(hub: Hub, destination: str) -> None:
+    """Copy the database to DESTINATION with SQLite's online backup (safe while serving)."""
+    import sqlite3
+
+    target_path = Path(destination)
+    if target_path.exists():
+        raise click.ClickException(f"{destination} exists already; choose a new file")
+    source = hub.open()
+    target = sqlite3.connect(target_path)
+    try:
+        source.conn.backup(target)
+    finally:
+        target.close()
+    click.echo(f"Backed up {hub.path} to {destination}.")
+
+
+@main.command("demo-data")
+@click.option("--json", "as_json", is_flag=True, help="Print the badges and tokens as JSON.")
+@with_db
+def demo_data(db: Database, actor: str, as_json: bool) -> None:
+    """Fill an empty hub with the demo fablab and print its badges and station tokens."""
+    from web import demo
+
+    if db["people"].count or db["machines"].count:
+        raise click.ClickException("demo data goes into an empty hub only")
+    loaded = demo.load(db)
+    if as_json:
+        people = [
+            {"name": p.name, "uid": p.uid, "id": loaded["people"][p.name], "note": p.note}
+            for p in demo.PEOPLE
+        ]
+        machines = [{"name": name, "kind": kind} for name, kind, _ in demo.MACHINES]
+        login = dict(zip(("name", "password"), demo.FACILITATOR, strict=True))
+        click.echo(json.dumps({"people": people, "machines": machines,
+                               "tokens": loaded["tokens"], "facilitator": login}))  # fmt: skip
+        return
+    click.echo("Demo people (tap these badge UIDs at a station):")
+    for person in demo.PEOPLE:
+        click.echo(
+            f"  {person.uid:<16} {person.name:<14} {loaded['people'][person.name]}  {person.note}"
+        )
+    click.echo("Demo station tokens (put one in a station's [hub] token):")
+    for name, token in loaded["tokens"].items():
+        click.echo(f"  {name:<14} {token}")
+    click.echo(
+        "Facilitator pages: http://127.0.0.1:5000/ (log in as "
+        f"{demo.FACILITATOR[0]} / {demo.FACILITATOR[1]}); wall screen: /tableau"
+    )
+    click.echo("See what the laser's station sees:")
+    click.echo(
+        f"  curl -H 'Authorization: Bearer {loaded['tokens']['laser']}' "
+        "http://127.0.0.1:5000/api/v1/access-list"
+    )
