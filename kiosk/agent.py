@@ -6,10 +6,8 @@ timers, looks up the transition in `kiosk.state`, and carries out the actions.
 A tap is decided from the in-memory access list: no network, no waiting.
 
 Durability: a session's start (and every refusal, fault, job event) is in the
-outbox before the machine is touched. A session's end is written just after
-the machine is locked (its usage is known only then); the open-session
-journal, refreshed every few seconds, lets a restart after a crash close the
-session as `interrupted` at the last moment the agent knew it was alive.
+outbox before the machine is touched (`kiosk.sessions`); the hub is talked to
+from other threads only (`kiosk.hub_link`).
 """
 
 from __future__ import annotations
@@ -19,23 +17,21 @@ import queue
 import sqlite3
 import threading
 import time
-import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from badge.reader import Reader, build_reader
 from badge.taps import ReaderFault, ReaderRecovered, Tap
-from common import __version__
 from kiosk import watchdog
 from kiosk.access import AccessList, AccessListInvalid, AccessListStore
 from kiosk.config import KioskConfig
 from kiosk.decision import Decision, can_supervise, decide, message
 from kiosk.feedback import Feedback
-from kiosk.hub_client import HubClient, HubUnavailable
+from kiosk.hub_client import HubClient
+from kiosk.hub_link import HubLink
 from kiosk.outbox import Outbox, new_event
+from kiosk.sessions import ALIVE_EVERY, Session, SessionBook, Waiting
 from kiosk.state import Action, Input, State, classify_tap, transition
-from kiosk.sync import AccessListSync, Shipper
 from machines.base import (
     Controller,
     Fault,
@@ -48,26 +44,6 @@ from machines.base import (
 )
 
 log = logging.getLogger("kiosk")
-ALIVE_EVERY = 5.0
-
-
-@dataclass
-class Session:
-    id: str
-    uid: str
-    person: str
-    first_name: str
-    level: int | None
-    supervisor: str | None
-    started: float = field(default_factory=time.monotonic)
-    warned: bool = False
-
-
-@dataclass
-class Waiting:
-    uid: str
-    decision: Decision
-    since: float = field(default_factory=time.monotonic)
 
 
 class Station:
@@ -91,7 +67,7 @@ class Station:
         self.store = AccessListStore(self.settings.data_dir)
         self.reader = reader or build_reader(**config.reader)
         self.feedback = feedback or Feedback(**config.feedback)
-        self.hub = HubClient(config.hub_url, config.hub_token, config.hub_timeout_seconds)
+        self.sessions = SessionBook(self.outbox)
         self.inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
         self.state = State.IDLE
         self.session: Session | None = None
@@ -99,8 +75,14 @@ class Station:
         self.next_tap: tuple[str, Decision] | None = None
         self.access: AccessList | None = None
         self.stop_event = threading.Event()
-        self._problems: set[str] = set()
-        self._last_alive = 0.0
+        self.hub = HubLink(
+            HubClient(config.hub_url, config.hub_token, config.hub_timeout_seconds),
+            self.outbox,
+            self.store,
+            heartbeat_seconds=self.settings.heartbeat_seconds,
+            outbox_fault_depth=self.settings.outbox_fault_depth,
+            stop=self.stop_event,
+        )
         self.access = self._load_access_list()
         log.info("machine locked at start (%s)", self.controller.state.value)
         if self.access is not None:
@@ -116,43 +98,15 @@ class Station:
             self._fault("access_list_damaged", str(problem))
             return None
 
-    def recover_interrupted_session(self) -> None:
-        """A session found open at start was cut by a crash or a power cut: close it."""
-        open_session = self.outbox.journal_get("session")
-        if open_session is None:
-            return
-        alive = self.outbox.journal_get("alive_at") or open_session["started_at"]
-        self._record(
-            new_event(
-                "session_ended",
-                at=datetime.fromisoformat(max(alive, open_session["started_at"])),
-                session=open_session["id"],
-                person=open_session["person"],
-                reason="interrupted",
-            ),
-            journal={"session": None},
-        )
-        log.warning("session %s was interrupted; closed at %s", open_session["id"], alive)
-
     def run(self) -> None:
-        self.recover_interrupted_session()
+        self.sessions.recover_interrupted()
         self.controller.subscribe(lambda event: self.inbox.put(("machine", event)))
-        threads = [
-            threading.Thread(target=self._pump_reader, name="reader", daemon=True),
-            AccessListSync(
-                self.hub,
-                self.store,
-                self.access.etag if self.access else None,
-                lambda fresh: self.inbox.put(("access", fresh)),
-                self._hub_problem,
-                self.stop_event,
-            ),
-            Shipper(self.hub, self.outbox, self._hub_problem, self.stop_event),
-            threading.Thread(target=self._heartbeats, name="heartbeat", daemon=True),
-        ]
-        self.sync, self.shipper = threads[1], threads[2]
-        for thread in threads:
-            thread.start()
+        threading.Thread(target=self._pump_reader, name="reader", daemon=True).start()
+        self.hub.start(
+            self.access.etag if self.access else None,
+            lambda fresh: self.inbox.put(("access", fresh)),
+            lambda: self.state.value,
+        )
         if self.access is not None and self.access.out_of_service:
             self.apply(Input.OUT_OF_SERVICE)
         self.feedback.state(self.state, "Badgez pour commencer." if self.access else None)
@@ -190,20 +144,7 @@ class Station:
         finally:
             self.controller.close()
             self.feedback.close()
-            self._last_flush()
-
-    def _last_flush(self) -> None:
-        """One quick try to hand the hub what is left; whatever stays is sent at the next start."""
-        batch = self.outbox.peek(500)
-        if not batch:
-            return
-        try:
-            answer = self.hub.post_events(batch)
-        except HubUnavailable:
-            log.info("%d event(s) kept for the next start", len(batch))
-            return
-        done = answer["accepted"] + answer["duplicates"]
-        self.outbox.acknowledge(done + [r["id"] for r in answer["rejected"] if r.get("id")])
+            self.hub.last_flush()
 
     # --- inputs -------------------------------------------------------------------------------
 
@@ -247,7 +188,6 @@ class Station:
             self._fault(event.code, event.message, machine=True)
         elif isinstance(event, Recovered):
             log.info("machine fault cleared")
-            self._problems.discard("machine")
             self.apply(Input.FAULT_CLEARED)
         elif isinstance(event, JobUpdate):
             fields = {
@@ -261,7 +201,7 @@ class Station:
                 )
                 if value is not None
             }
-            self._record(new_event("job", state=event.state, **fields))
+            self.outbox.keep(new_event("job", state=event.state, **fields))
             progress = f" {event.progress:.0f}%" if event.progress is not None else ""
             log.info("print job %s%s", event.state, progress)
         elif isinstance(event, SessionOver):
@@ -301,9 +241,8 @@ class Station:
                 self.apply(Input.WARNING_DUE)
             elif self._idle_too_long():
                 self.apply(Input.IDLE_TIMEOUT)
-        if self.session is not None and now - self._last_alive >= ALIVE_EVERY:
-            self._last_alive = now
-            self.outbox.journal_set("alive_at", _now_iso())
+        if self.session is not None:
+            self.sessions.still_alive()
 
     def _idle_too_long(self) -> bool:
         """The busy sense (beam, motor) has been quiet longer than the idle limit."""
@@ -341,7 +280,7 @@ class Station:
         if action is Action.AWAIT_SUPERVISOR:
             assert decision is not None
             self.waiting = Waiting(decision.uid, decision)
-            self._record(
+            self.outbox.keep(
                 new_event("denied", reason="needs_supervisor", person=decision.entry.person)
             )
             self.feedback.waiting(message("needs_supervisor", decision.entry))
@@ -364,27 +303,8 @@ class Station:
     def _start(self, decision: Decision | None, supervisor: Any) -> list[Input] | None:
         assert decision is not None and decision.entry is not None
         entry = decision.entry
-        session = Session(
-            id=str(uuid.uuid4()),
-            uid=decision.uid,
-            person=entry.person,
-            first_name=entry.first_name,
-            level=entry.level,
-            supervisor=supervisor.person if supervisor else None,
-        )
-        optional = {"level": session.level, "supervisor": session.supervisor}
-        started = new_event(
-            "session_started",
-            session=session.id,
-            person=session.person,
-            **{key: value for key, value in optional.items() if value is not None},
-        )
-        journal = {
-            "session": {"id": session.id, "person": session.person, "started_at": started["at"]},
-            "alive_at": started["at"],
-        }
         try:
-            self.outbox.append(started, journal=journal)
+            session = self.sessions.begin(decision, supervisor.person if supervisor else None)
         except sqlite3.Error as problem:
             # No session without its record: the machine stays locked, the resident is told,
             # and the next tap tries again (room comes back as the hub takes the events).
@@ -401,7 +321,6 @@ class Station:
             )
             return [Input.SESSION_CLOSED]
         self.session = session
-        self._last_alive = time.monotonic()
         log.info("machine unlocked for session %s", session.id)
         code = "supervised" if supervisor else "granted"
         if getattr(self.controller, "kind", "") == "checkin":
@@ -428,14 +347,7 @@ class Station:
         if session is None or session.id != session_id:
             return
         self.session = None
-        ended = new_event(
-            "session_ended",
-            session=session.id,
-            person=session.person,
-            reason=reason,
-            busy_seconds=round(usage.busy_seconds, 3),
-        )
-        self._record(ended, journal={"session": None})
+        self.sessions.end(session, reason, usage)
         if reason == "badge_out":
             self.feedback.display(message("badge_out", name=session.first_name))
 
@@ -443,65 +355,19 @@ class Station:
         code = reason or (decision.code if decision else "refused")
         entry = decision.entry if decision else None
         if entry is not None:
-            self._record(new_event("denied", reason=code, person=entry.person))
+            self.outbox.keep(new_event("denied", reason=code, person=entry.person))
         elif decision is not None and self.access is not None:
             # A card nobody owns (whatever else is wrong): its UID lets the facilitator enrol it.
-            self._record(new_event("unknown_badge", uid=decision.uid))
+            self.outbox.keep(new_event("unknown_badge", uid=decision.uid))
         reason_text = (
             (self.access.machine.get("out_of_service_reason") or "") if self.access else ""
         )
         self.feedback.refused(message(code, entry, reason_text), in_use=in_use)
 
-    # --- faults, hub, heartbeats ---------------------------------------------------------------
-
-    def _record(self, event: dict[str, Any], journal: dict[str, Any] | None = None) -> None:
-        """Put an event in the outbox; when the disk refuses, say so and carry on (the machine
-        is already safe: only a session start must not happen without its event)."""
-        try:
-            self.outbox.append(event, journal=journal)
-        except sqlite3.Error as problem:
-            log.error("could not keep event %s (%s): %s", event["type"], event["id"], problem)
+    # --- faults -------------------------------------------------------------------------------
 
     def _fault(self, code: str, text: str, machine: bool = False) -> None:
         log.error("fault %s: %s", code, text)
-        self._record(new_event("fault", code=code[:40], message=text[:500]))
+        self.outbox.keep(new_event("fault", code=code[:40], message=text[:500]))
         if machine:
-            self._problems.add("machine")
             self.apply(Input.MACHINE_FAULT)
-
-    def _hub_problem(self, code: str, text: str) -> None:
-        if code not in self._problems:
-            log.warning("%s: %s", code, text)
-            self._problems.add(code)
-            if code != "hub_unreachable":
-                self._record(new_event("fault", code=code, message=text[:500]))
-
-    def _heartbeats(self) -> None:
-        warned_depth = False
-        while not self.stop_event.wait(self.settings.heartbeat_seconds):
-            depth = self.outbox.depth()
-            if depth > self.settings.outbox_fault_depth and not warned_depth:
-                warned_depth = True
-                self._record(new_event("fault", code="outbox_full",
-                                       message=f"{depth} events waiting for the hub"))  # fmt: skip
-            last_sync = getattr(self.sync, "last_sync", None)
-            beat = new_event(
-                "heartbeat",
-                version=__version__,
-                state=self.state.value,
-                outbox_depth=depth,
-                **({"last_sync": _iso(last_sync)} if last_sync else {}),
-            )
-            try:
-                self.hub.post_events([beat])
-                self._problems.discard("hub_unreachable")
-            except HubUnavailable:
-                pass
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def _iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")

@@ -10,12 +10,15 @@ last moment the agent knew it was alive, to close it as `interrupted` after a cr
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger("kiosk")
 
 
 def new_event(kind: str, at: datetime | None = None, **fields: Any) -> dict[str, Any]:
@@ -74,6 +77,16 @@ class Outbox:
                 self._db.execute("ROLLBACK")
                 raise
             self.appended.notify_all()
+
+    def keep(self, event: dict[str, Any], journal: dict[str, Any] | None = None) -> bool:
+        """Append, and when the disk refuses, say so and carry on: for events written once the
+        machine is already safe (only a session's start must not happen without its event)."""
+        try:
+            self.append(event, journal=journal)
+        except sqlite3.Error as problem:
+            log.error("could not keep event %s (%s): %s", event["type"], event["id"], problem)
+            return False
+        return True
 
     def peek(self, limit: int = 100) -> list[dict[str, Any]]:
         with self._shipping_lock:

@@ -1,0 +1,100 @@
+"""Everything a station does with the hub, in threads of its own, never in a tap's way:
+the access list's long poll, shipping the outbox, heartbeats, and one last hand-over at stop.
+
+A problem with the hub is logged once until it clears; problems other than an unreachable hub
+(a hub answering garbage, a disk that cannot keep the list) are also reported as fault events.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from common import __version__
+from kiosk.access import AccessList, AccessListStore
+from kiosk.hub_client import HubClient, HubUnavailable
+from kiosk.outbox import Outbox, new_event
+from kiosk.sync import AccessListSync, Shipper
+
+log = logging.getLogger("kiosk")
+
+
+class HubLink:
+    def __init__(
+        self,
+        client: HubClient,
+        outbox: Outbox,
+        store: AccessListStore,
+        *,
+        heartbeat_seconds: float,
+        outbox_fault_depth: int,
+        stop: threading.Event,
+    ) -> None:
+        self.client, self.outbox, self.store, self.stop = client, outbox, store, stop
+        self.heartbeat_seconds = heartbeat_seconds
+        self.outbox_fault_depth = outbox_fault_depth
+        self.problems: set[str] = set()
+        self.sync: AccessListSync | None = None
+
+    def start(
+        self, etag: str | None, on_list: Callable[[AccessList], None], state: Callable[[], str]
+    ) -> None:
+        """Start the long poll (new lists go to `on_list`), the shipper and the heartbeats
+        (which report `state()`)."""
+        self.sync = AccessListSync(self.client, self.store, etag, on_list, self.problem, self.stop)
+        threads = [
+            self.sync,
+            Shipper(self.client, self.outbox, self.problem, self.stop),
+            threading.Thread(target=self._heartbeats, args=(state,), name="heartbeat", daemon=True),
+        ]
+        for thread in threads:
+            thread.start()
+
+    def problem(self, code: str, text: str) -> None:
+        if code not in self.problems:
+            log.warning("%s: %s", code, text)
+            self.problems.add(code)
+            if code != "hub_unreachable":
+                self.outbox.keep(new_event("fault", code=code, message=text[:500]))
+
+    def _heartbeats(self, state: Callable[[], str]) -> None:
+        warned_depth = False
+        while not self.stop.wait(self.heartbeat_seconds):
+            depth = self.outbox.depth()
+            if depth > self.outbox_fault_depth and not warned_depth:
+                warned_depth = True
+                waiting = f"{depth} events waiting for the hub"
+                self.outbox.keep(new_event("fault", code="outbox_full", message=waiting))
+            last_sync = self.sync.last_sync if self.sync else None
+            beat = new_event(
+                "heartbeat",
+                version=__version__,
+                state=state(),
+                outbox_depth=depth,
+                **({"last_sync": _iso(last_sync)} if last_sync else {}),
+            )
+            try:
+                self.client.post_events([beat])
+                self.problems.discard("hub_unreachable")
+            except HubUnavailable:
+                pass
+
+    def last_flush(self) -> None:
+        """One quick try to hand the hub what is left; whatever stays is sent at the next start."""
+        batch = self.outbox.peek(500)
+        if not batch:
+            return
+        try:
+            answer: dict[str, Any] = self.client.post_events(batch)
+        except HubUnavailable:
+            log.info("%d event(s) kept for the next start", len(batch))
+            return
+        done = answer["accepted"] + answer["duplicates"]
+        self.outbox.acknowledge(done + [r["id"] for r in answer["rejected"] if r.get("id")])
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
