@@ -9,11 +9,11 @@ sent as a whole, valid frame.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import reduce
 from operator import xor
 
-from common.uid import InvalidUid, is_uid, normalise_uid
+from common.uid import InvalidUid, normalise_uid
 
 STX, ETX = 0x02, 0x03
 _HEX_BYTES = frozenset(b"0123456789ABCDEFabcdef")
@@ -71,11 +71,13 @@ class Rdm6300Decoder:
 
 
 class LineDecoder:
-    """Readers that send one UID per line (hex, optionally with ':' or '-' between bytes)."""
+    """Readers that send one UID per line: hex (optionally with ':' or '-' between bytes), or
+    as `read_uid` reads it (`badge.uid_formats`)."""
 
     MAX_LINE = 64
 
-    def __init__(self) -> None:
+    def __init__(self, read_uid: Callable[[str], str] = normalise_uid) -> None:
+        self._read_uid = read_uid
         self._line = bytearray()
         self._overlong = False
 
@@ -84,7 +86,7 @@ class LineDecoder:
         for byte in data:
             if byte in b"\r\n":
                 if self._line and not self._overlong:
-                    uid = _valid_uid(self._line)
+                    uid = _valid_uid(self._line, self._read_uid)
                     if uid is not None:
                         found.append(uid)
                 self.reset()
@@ -100,9 +102,11 @@ class LineDecoder:
         self._overlong = False
 
 
-def _valid_uid(line: bytes) -> str | None:
+def _valid_uid(line: bytes | bytearray | str, read_uid: Callable[[str], str]) -> str | None:
     try:
-        return normalise_uid(line.decode("ascii"))
+        return read_uid(
+            line.decode("ascii").strip() if isinstance(line, bytes | bytearray) else line
+        )
     except (UnicodeDecodeError, InvalidUid):
         return None
 
@@ -119,7 +123,8 @@ SHIFT_KEYS = frozenset({42, 54})  # KEY_LEFTSHIFT, KEY_RIGHTSHIFT
 
 
 class KeyboardDecoder:
-    """USB readers that type the UID as hex digits followed by Enter.
+    """USB readers that type the card's number followed by Enter: hex, or as `read_uid` reads
+    it (decimal, reversed: `badge.uid_formats`).
 
     Only key presses count (not releases or auto-repeat). Any other key spoils
     the line until the next Enter; so does a pause longer than `max_gap`
@@ -127,10 +132,13 @@ class KeyboardDecoder:
     a line cut short by a glitch is never glued to the next card's UID.
     """
 
-    MAX_CHARS = 20
+    MAX_CHARS = 25  # a 10-byte UID as a decimal number
 
-    def __init__(self, max_gap: float = 0.3) -> None:
+    def __init__(
+        self, max_gap: float = 0.3, read_uid: Callable[[str], str] = normalise_uid
+    ) -> None:
         self.max_gap = max_gap
+        self._read_uid = read_uid
         self._chars: list[str] = []
         self._spoilt = False
         self._last_key = float("-inf")
@@ -145,18 +153,21 @@ class KeyboardDecoder:
                 self._chars, self._spoilt = [], False
             self._last_key = when
             if code in ENTER_KEYS:
-                text = "".join(self._chars)
-                if not self._spoilt and is_uid(text):
-                    found.append(text)
+                uid = None if self._spoilt else _valid_uid("".join(self._chars), self._read_uid)
+                if uid is not None:
+                    found.append(uid)
                 self._chars, self._spoilt = [], False
             elif code in KEY_CHARS and len(self._chars) < self.MAX_CHARS:
                 self._chars.append(KEY_CHARS[code])
+            elif code in KEY_CHARS:
+                self._spoilt = True  # overlong: not a card number
             else:
                 self._spoilt = True
         return found
 
     @staticmethod
-    def key_codes(uid: str) -> list[int]:
-        """The key codes a reader types for `uid`, Enter included (for simulators and tests)."""
+    def key_codes(text: str) -> list[int]:
+        """The key codes a reader types for `text` (a UID as it sends it), Enter included
+        (for simulators and tests)."""
         by_char = {char: code for code, char in {**_DIGITS, **_LETTERS}.items()}
-        return [by_char[char] for char in uid] + [28]
+        return [by_char[char] for char in text] + [28]

@@ -12,6 +12,7 @@ corrupt CRC or BCC, a card lifted away.
 from __future__ import annotations
 
 import sys
+import time
 import types
 from dataclasses import dataclass, field
 from functools import reduce
@@ -21,6 +22,7 @@ from operator import xor
 COMMAND, COMM_IRQ, DIV_IRQ, ERROR = 0x01, 0x04, 0x05, 0x06
 FIFO_DATA, FIFO_LEVEL, CONTROL, BIT_FRAMING = 0x09, 0x0A, 0x0C, 0x0D
 TX_CONTROL, CRC_RESULT_M, CRC_RESULT_L, VERSION = 0x14, 0x21, 0x22, 0x37
+T_MODE, T_PRESCALER, T_RELOAD_H, T_RELOAD_L = 0x2A, 0x2B, 0x2C, 0x2D
 # Commands.
 IDLE, CALC_CRC, TRANSCEIVE, SOFT_RESET = 0x00, 0x03, 0x0C, 0x0F
 # PICC commands.
@@ -74,6 +76,7 @@ class FakeMfrc522:
     corrupt_bcc: bool = False
     version: int = 0x92
     transceives: int = 0
+    transfers: int = 0  # SPI transfers, to measure what a poll costs
 
     def __post_init__(self) -> None:
         self._reset()
@@ -88,6 +91,7 @@ class FakeMfrc522:
     # --- the SPI side -------------------------------------------------------------------------
 
     def transfer(self, data: list[int]) -> list[int]:
+        self.transfers += 1
         if self.spi_error:
             raise OSError(5, "Input/output error (simulated SPI fault)")
         address = (data[0] >> 1) & 0x3F
@@ -101,11 +105,15 @@ class FakeMfrc522:
         self.regs[VERSION] = self.version
         self.fifo: list[int] = []
         self.comm_irq = self.div_irq = self.error = self.rx_last_bits = 0
+        self.timer_fires_at: float | None = None
 
     def _read(self, address: int) -> int:
         if address == FIFO_DATA:
             return self.fifo.pop(0) if self.fifo else 0
         if address == COMM_IRQ:
+            if self.timer_fires_at is not None and time.monotonic() >= self.timer_fires_at:
+                self.timer_fires_at = None
+                self.comm_irq |= TIMER_IRQ
             return self.comm_irq
         if address == DIV_IRQ:
             return self.div_irq
@@ -157,11 +165,17 @@ class FakeMfrc522:
         self.fifo.clear()
         self.error = self.rx_last_bits = 0
         response = self._respond(frame, tx_bits) if self.regs[TX_CONTROL] & 0x03 else None
-        if response is None:
-            self.comm_irq |= TIMER_IRQ
+        if response is None:  # nobody answers: the chip's timer runs out (TAuto)
+            self.timer_fires_at = time.monotonic() + self._timer_seconds()
             return
         self.fifo = response
         self.comm_irq |= RX_IRQ | IDLE_IRQ
+
+    def _timer_seconds(self) -> float:
+        """The timeout the library programs (TPrescaler, TReload): about 15 ms after a frame."""
+        prescaler = ((self.regs[T_MODE] & 0x0F) << 8) | self.regs[T_PRESCALER]
+        reload = (self.regs[T_RELOAD_H] << 8) | self.regs[T_RELOAD_L]
+        return (2 * prescaler + 1) * (reload + 1) / 13.56e6
 
     def _respond(self, frame: list[int], tx_bits: int) -> list[int] | None:
         if tx_bits == 7 and frame in ([REQA], [WUPA]):

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from badge.decoders import KeyboardDecoder
-from badge.reader import DeviceReader
+from badge.reader import DeviceReader, ReaderConfigError
+from badge.uid_formats import uid_reader
 
 KeyEvent = tuple[int, int, int, float]  # type, code, value, timestamp
 
@@ -68,17 +69,23 @@ class KeyboardReader(DeviceReader):
         name: str | None = None,
         gap: float = 1.0,
         max_key_gap: float = 0.3,
+        uid_format: str = "hex",
         open_device: Callable[[], KeyboardDevice] | None = None,
     ) -> None:
+        """`uid_format`: how the reader types the card's number (badge.uid_formats)."""
+        try:
+            self._read_uid = uid_reader(uid_format)
+        except ValueError as error:
+            raise ReaderConfigError(str(error)) from None
         super().__init__(name=name or f"keyboard:{device}", gap=gap)
         self.device, self.grab = device, grab
         self._open_device = open_device or (lambda: EvdevDevice(self.device, self.grab))
         self._max_key_gap = max_key_gap
-        self._decoder = KeyboardDecoder(max_key_gap)
+        self._decoder = KeyboardDecoder(max_key_gap, self._read_uid)
 
     def _open(self) -> KeyboardDevice:
         device = self._open_device()
-        self._decoder = KeyboardDecoder(self._max_key_gap)
+        self._decoder = KeyboardDecoder(self._max_key_gap, self._read_uid)
         return device
 
     def _read(self, device: KeyboardDevice) -> list[str]:

@@ -45,6 +45,11 @@ class Reader(ABC):
         """Ask `events()` to finish; it returns within a fraction of a second."""
         self._stopped.set()
 
+    def probe(self) -> str:
+        """What an installer is told by `fablab-kiosk check`: the reader, once it is known to
+        answer; raises (OSError...) with the reason when it does not."""
+        return self.name
+
     @property
     def stopped(self) -> bool:
         return self._stopped.is_set()
@@ -88,6 +93,15 @@ class DeviceReader(Reader):
 
     def _close(self, handle: Any) -> None:
         handle.close()
+
+    def probe(self) -> str:
+        """Open the device and close it again: a reader that is configured is not yet wired."""
+        try:
+            handle = self._open()
+        except self.device_errors as error:
+            raise OSError(f"cannot open {self.device}: {error}") from None
+        self._close_quietly(handle)
+        return f"{self.name}, {self.device} answers"
 
     def events(self) -> Iterator[ReaderEvent]:
         handle = yield from self._connect(faulted=False)

@@ -14,9 +14,10 @@ import serial
 
 from badge.decoders import LineDecoder, Rdm6300Decoder
 from badge.reader import DeviceReader, ReaderConfigError
+from badge.uid_formats import uid_reader
 
-DECODERS: dict[str, Callable[[], Rdm6300Decoder | LineDecoder]] = {
-    "rdm6300": Rdm6300Decoder,
+DECODERS: dict[str, Callable[[Callable[[str], str]], Rdm6300Decoder | LineDecoder]] = {
+    "rdm6300": lambda _: Rdm6300Decoder(),  # its frames carry the card's bytes in hex
     "lines": LineDecoder,
 }
 
@@ -34,13 +35,19 @@ class SerialReader(DeviceReader):
         name: str | None = None,
         gap: float = 1.0,
         quiet_reset: float = 0.3,
+        uid_format: str = "hex",
     ) -> None:
+        """`uid_format`: how a `lines` reader writes the card's number (badge.uid_formats)."""
         if protocol not in DECODERS:
             known = ", ".join(DECODERS)
             raise ReaderConfigError(f"protocol must be one of {known}, not {protocol!r}")
+        try:
+            read_uid = uid_reader(uid_format)
+        except ValueError as error:
+            raise ReaderConfigError(str(error)) from None
         super().__init__(name=name or f"serial:{port}", gap=gap)
         self.device, self.protocol, self.baudrate = port, protocol, baudrate
-        self._decoder = DECODERS[protocol]()
+        self._decoder = DECODERS[protocol](read_uid)
         self._quiet_reset = quiet_reset
         self._last_byte = float("-inf")
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from badge.decoders import EV_KEY, KEY_DOWN, KeyboardDecoder, Rdm6300Decoder
+from badge.uid_formats import as_sent
 
 KEY_UP = 0
 
@@ -85,11 +86,12 @@ class SimulatedKeyboard:
     def send(self, events: Iterable[tuple[int, int, int, float]]) -> None:
         self._events.put(list(events))
 
-    def type_uid(self, uid: str, interval: float = 0.002) -> None:
-        """Press and release each key of `uid` and Enter, as a reader types them."""
+    def type_uid(self, uid: str, interval: float = 0.002, uid_format: str = "hex") -> None:
+        """Press and release each key of the card `uid` as a reader in `uid_format` writes it
+        (badge.uid_formats), then Enter."""
         now = time.monotonic()
         events = []
-        for index, code in enumerate(KeyboardDecoder.key_codes(uid)):
+        for index, code in enumerate(KeyboardDecoder.key_codes(as_sent(uid, uid_format))):
             at = now + index * interval
             events += [(EV_KEY, code, KEY_DOWN, at), (EV_KEY, code, KEY_UP, at + interval / 2)]
         self.send(events)

@@ -112,6 +112,13 @@ def version() -> None:
 )
 @click.option("--baudrate", type=int, default=9600, show_default=True, help="Serial reader: speed.")
 @click.option("--device", help="Keyboard-style reader: the input device, e.g. /dev/input/event3.")
+@click.option(
+    "--uid-format",
+    type=click.Choice(["hex", "hex-reversed", "decimal", "decimal-reversed"]),
+    default="hex",
+    show_default=True,
+    help="Keyboard-style or `lines` serial reader: how it writes a card's number.",
+)
 @click.option("--spi-bus", type=int, default=0, show_default=True, help="MFRC522: SPI bus.")
 @click.option("--spi-device", type=int, default=0, show_default=True, help="MFRC522: chip select.")
 @click.option("--pin-rst", type=int, default=22, show_default=True, help="MFRC522: reset pin.")
@@ -128,6 +135,7 @@ def read_badges(
     protocol: str,
     baudrate: int,
     device: str | None,
+    uid_format: str,
     spi_bus: int,
     spi_device: int,
     pin_rst: int,
@@ -143,24 +151,26 @@ def read_badges(
     options: dict[str, Any] = {
         "stdin": {},
         "serial": {"port": port, "protocol": protocol, "baudrate": baudrate, "gap": gap},
-        "keyboard": {"device": device, "gap": gap},
+        "keyboard": {"device": device, "gap": gap, "uid_format": uid_format},
         "mfrc522": {"bus": spi_bus, "device": spi_device, "pin_rst": pin_rst, "gap": gap},
     }[kind]
-    missing = [f"--{name}" for name in ("port", "device") if name in options and not options[name]]
-    if missing:
-        raise click.UsageError(f"the {kind} reader needs {' and '.join(missing)}")
+    if kind == "serial" and protocol == "lines":
+        options["uid_format"] = uid_format
+    needed = {"serial": ("port", "--port"), "keyboard": ("device", "--device")}.get(kind)
+    if needed and options[needed[0]] is None:  # the MFRC522's SPI device 0 is a real answer
+        raise click.UsageError(f"the {kind} reader needs {needed[1]}")
     try:
         reader = build_reader(kind, **options)
     except ReaderConfigError as error:
         raise click.UsageError(str(error)) from None
-    signal.signal(signal.SIGTERM, lambda *_: reader.stop())
-    try:
-        for event in reader.events():
-            if isinstance(event, Tap):
-                click.echo(event.uid)
-            elif isinstance(event, ReaderFault):
-                click.echo(f"fault {event.code}: {event.message}", err=True)
-            else:
-                click.echo("reader working again", err=True)
-    except KeyboardInterrupt:
-        pass
+    # Ctrl-C asks the reader to stop, like SIGTERM: an exception raised in the middle of the
+    # reader's wait for a device that is away would leave its locks half released.
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: reader.stop())
+    for event in reader.events():
+        if isinstance(event, Tap):
+            click.echo(event.uid)
+        elif isinstance(event, ReaderFault):
+            click.echo(f"fault {event.code}: {event.message}", err=True)
+        else:
+            click.echo("reader working again", err=True)

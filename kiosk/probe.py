@@ -42,7 +42,7 @@ def probe(config: KioskConfig, say: Callable[[str], None]) -> int:
             built = build_reader(**config.reader)
         except ReaderConfigError as problem:
             raise RuntimeError(str(problem)) from None
-        return built.name
+        return built.probe()
 
     def machine() -> str:
         try:

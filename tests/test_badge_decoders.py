@@ -171,3 +171,31 @@ def test_keys_typed_by_a_reader_decode_and_other_keys_spoil_the_line():
     slow = typed("DEADBEEF", 30.0, interval=0.5)  # a person typing, not a reader
     assert decoder.feed(slow) == []
     assert decoder.feed(typed("CAFEF00D", 40.0)) == ["CAFEF00D"]
+
+
+@given(
+    card=st.one_of(iso14443, em4100),
+    uid_format=st.sampled_from(["hex", "hex-reversed", "decimal", "decimal-reversed"]),
+)
+def test_every_uid_format_reads_back_the_cards_own_bytes(card, uid_format):
+    from badge.uid_formats import as_sent, uid_reader
+
+    data = bytes.fromhex(card)
+    high = data[-1] if uid_format == "decimal-reversed" else data[0]
+    sent = as_sent(card, uid_format)
+    if uid_format.startswith("decimal"):
+        assert sent.isdigit()
+        if high == 0 and len(data) > 4:
+            return  # a number cannot say how many zero bytes led it: the shortest card is read
+    assert uid_reader(uid_format)(sent) == card
+    decoder = KeyboardDecoder(read_uid=uid_reader(uid_format))
+    typed = [(EV_KEY, code, KEY_DOWN, 0.0) for code in KeyboardDecoder.key_codes(sent)]
+    assert decoder.feed(typed) == [card]
+
+
+def test_a_decimal_too_long_for_any_card_is_no_tap():
+    from badge.uid_formats import uid_reader
+
+    decoder = KeyboardDecoder(read_uid=uid_reader("decimal"))
+    typed = [(EV_KEY, code, KEY_DOWN, 0.0) for code in KeyboardDecoder.key_codes("9" * 26)]
+    assert decoder.feed(typed) == []

@@ -105,6 +105,35 @@ def test_a_keyboard_reader_types_uids_and_survives_unplugging():
     assert keyboard.opened == 2
 
 
+@pytest.mark.parametrize(
+    ("uid_format", "typed"),
+    [
+        ("decimal-reversed", "4022250974"),
+        ("decimal", "3735928559"),
+        ("hex-reversed", "EFBEADDE"),
+        ("hex", "DEADBEEF"),
+    ],
+)
+def test_one_card_is_one_badge_whatever_a_keyboard_reader_types(chip, uid_format, typed):
+    """The card DE AD BE EF on an MFRC522 and on USB readers that write it their own way."""
+    from badge.uid_formats import as_sent
+
+    assert as_sent("DEADBEEF", uid_format) == typed  # what such a reader really types
+    keyboard = SimulatedKeyboard()
+    reader = KeyboardReader(device="kbd", open_device=keyboard.open, uid_format=uid_format)
+    with RunningReader(reader) as typed_reader, RunningReader(Mfrc522Reader()) as spi_reader:
+        keyboard.type_uid("DEADBEEF", uid_format=uid_format)
+        chip.present("DEADBEEF")
+        assert typed_reader.next().uid == spi_reader.next().uid == "DEADBEEF"
+        keyboard.type_uid("04A1B2C3D4E5F6", uid_format=uid_format)  # a 7-byte card too
+        assert typed_reader.next().uid == "04A1B2C3D4E5F6"
+
+
+def test_a_reader_format_that_does_not_exist_is_named():
+    with pytest.raises(ReaderConfigError, match="unknown UID format 'octal'.*decimal-reversed"):
+        build_reader("keyboard", device="kbd", uid_format="octal")
+
+
 class FakeInputDevice:
     """Stands in for evdev.InputDevice (no /dev/input here): a pipe and hand-made events."""
 
@@ -242,6 +271,24 @@ def test_mfrc522_spi_errors_are_faults_and_the_reader_recovers(chip):
         assert fault.code == "reader_unplugged" and "/dev/spidev0.0" in fault.message
         chip.spi_error = False
         assert isinstance(running.next(timeout=10), ReaderRecovered)
+
+
+def test_an_empty_mfrc522_poll_waits_for_the_chips_timer_not_two_thousand_reads(chip):
+    """The library's own transceive reads the interrupt register 2,000 times when no card
+    answers; the reader's stops at the chip's timer (about 15 ms), polling it gently."""
+    import mfrc522
+
+    from badge.mfrc522_reader import read_uid
+
+    library = mfrc522.MFRC522()
+    chip.transfers = 0
+    assert library.MFRC522_Request(library.PICC_REQALL)[0] != library.MI_OK
+    assert chip.transfers > 2000  # what the library alone costs
+    chip.transfers = 0
+    assert read_uid(library) is None
+    assert 1 <= chip.transceives and chip.transfers < 80
+    chip.present("DEADBEEF")
+    assert read_uid(library) == "DEADBEEF"
 
 
 def test_mfrc522_not_wired_is_a_clear_fault():

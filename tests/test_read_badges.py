@@ -65,3 +65,32 @@ def test_wrong_usage_is_explained():
         [KIOSK, "read-badges", "--reader", "keyboard"], capture_output=True, text=True, timeout=30
     )
     assert done.returncode == 2 and "needs --device" in done.stderr
+
+
+def test_an_mfrc522_on_chip_select_0_is_read_not_refused():
+    """`--spi-device 0` (CE0, where most modules are wired) is a device, not a missing one."""
+    done = subprocess.run(
+        [KIOSK, "read-badges", "--reader", "mfrc522", "--spi-device", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        input="",
+        preexec_fn=lambda: signal.alarm(3),  # no Pi here: it reports the fault, then SIGALRM
+    )
+    assert "needs" not in done.stderr
+    assert "fault reader_unplugged" in done.stderr and "/dev/spidev0.0" in done.stderr
+
+
+def test_ctrl_c_while_the_reader_is_away_stops_cleanly(tmp_path):
+    process = subprocess.Popen(
+        [KIOSK, "read-badges", "--reader", "serial", "--port", str(tmp_path / "ttyUSB9")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert _readable(process.stderr, 15), "no fault reported"
+    assert process.stderr.readline().startswith("fault reader_unplugged")
+    process.send_signal(signal.SIGINT)
+    _, errors = process.communicate(timeout=15)
+    assert process.returncode == 0
+    assert "Traceback" not in errors and "RuntimeError" not in errors

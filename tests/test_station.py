@@ -217,6 +217,12 @@ def test_check_reports_each_part(tmp_path, hub, residents):
     done = subprocess.run([KIOSK, "--config", str(kiosk.config), "check"],
                           capture_output=True, text=True, timeout=60)  # fmt: skip
     assert done.returncode == 1 and "reader.kind" in done.stderr
+    # A reader that is configured but not there (no /dev/spidev here) is a problem, not "ok".
+    kiosk.config.write_text(kiosk.config.read_text().replace('kind = "nfc"', 'kind = "mfrc522"'))
+    done = subprocess.run([KIOSK, "--config", str(kiosk.config), "check"],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 1
+    assert "PROBLEM  badge reader: cannot open /dev/spidev0.0" in done.stdout
 
 
 def test_sigterm_mid_session_locks_and_closes_the_session(tmp_path, hub, residents):
