@@ -130,7 +130,7 @@ def test_one_card_is_one_badge_whatever_a_keyboard_reader_types(chip, uid_format
 
 
 def test_a_reader_format_that_does_not_exist_is_named():
-    with pytest.raises(ReaderConfigError, match="unknown UID format 'octal'.*decimal-reversed"):
+    with pytest.raises(ReaderConfigError, match=r"unknown UID format 'octal'.*decimal-reversed"):
         build_reader("keyboard", device="kbd", uid_format="octal")
 
 
@@ -286,7 +286,7 @@ def test_an_empty_mfrc522_poll_waits_for_the_chips_timer_not_two_thousand_reads(
     assert chip.transfers > 2000  # what the library alone costs
     chip.transfers = 0
     assert read_uid(library) is None
-    assert 1 <= chip.transceives and chip.transfers < 80
+    assert chip.transceives >= 1 and chip.transfers < 80
     chip.present("DEADBEEF")
     assert read_uid(library) == "DEADBEEF"
 
