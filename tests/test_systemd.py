@@ -106,3 +106,32 @@ def test_lock_drives_the_relay_off_and_says_so(tmp_path):
     done = subprocess.run([str(BIN / "fablab-kiosk"), "--config", str(broken.config), "lock"],
                           capture_output=True, text=True, timeout=60)  # fmt: skip
     assert done.returncode == 1 and "could not drive the relay off" in done.stderr
+
+
+@pytest.mark.skipif(shutil.which("systemd-sysusers") is None, reason="no systemd-sysusers")
+def test_the_sysusers_files_make_the_user_and_its_device_groups(tmp_path):
+    """On a system with none of them (plain Debian has no gpio or spi group): the user, its
+    groups, and the user in each, so commands run as it open what the unit opens."""
+    (tmp_path / "etc").mkdir()
+    files = [str(ROOT / "systemd" / name) for name in
+             ("fablab.sysusers.conf", "fablab-kiosk.sysusers.conf")]  # fmt: skip
+    done = subprocess.run(["systemd-sysusers", f"--root={tmp_path}", *files],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    passwd = (tmp_path / "etc/passwd").read_text()
+    assert re.search(r"^fablab:x:\d+:\d+:.*:/var/lib/fablab:", passwd, re.M)
+    groups = dict(line.split(":")[0::3] for line in (tmp_path / "etc/group").read_text().split())
+    assert {
+        name: groups.get(name) for name in ("gpio", "spi", "dialout", "input")
+    } == dict.fromkeys(("gpio", "spi", "dialout", "input"), "fablab")
+
+
+def test_the_station_unit_runs_where_lgpio_can_write_and_asks_for_no_missing_group():
+    unit = (ROOT / "systemd" / "fablab-kiosk.service").read_text()
+    assert "WorkingDirectory=/var/lib/fablab-kiosk" in unit
+    assert "SupplementaryGroups" not in unit  # a missing group fails the unit (216/GROUP)
+    for path in ROOT.glob("systemd/*.service"):
+        text = path.read_text()
+        for kind in ("State", "Configuration"):
+            if f"{kind}Directory=" in text:
+                assert f"{kind}DirectoryMode=0750" in text, f"{path.name}: {kind}DirectoryMode"
