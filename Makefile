@@ -7,13 +7,16 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OCTOPRINT := .venv-octoprint/.installed
-CHROMIUM := /usr/bin/chromium
+# What the tests run for real, from Debian: the browser (Playwright drives Debian's Chromium,
+# never a downloaded one), the station's voice (espeak-ng) and its measure (sox), fonts with
+# Latin and Arabic letters.
+TEST_PACKAGES := chromium espeak-ng sox fonts-dejavu-core
 DEMO_DIR := demo-data
 HUB_PORT ?= 5000
 OCTOPRINT_PORT ?= 5001
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench system-deps clean translations i18n-update pi-proof
+.PHONY: demo test lint bench system-deps test-system-deps clean translations i18n-update pi-proof
 
 system-deps:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -31,14 +34,20 @@ $(STAMP): pyproject.toml | system-deps
 	$(MAKE) translations
 	touch $@
 
-# The English pages: compiled from web/translations/*/LC_MESSAGES/messages.po.
+# The English pages (web/translations) and the stations' languages (kiosk/translations),
+# compiled from their .po catalogues (the package build does the same, in setup.py).
 translations:
 	$(BIN)/pybabel compile -d web/translations
+	$(BIN)/pybabel compile -D station -d kiosk/translations
 
 # After changing texts: collect them and add the new ones to the catalogues to translate.
 i18n-update: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o web/translations/messages.pot .
 	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations
+	$(BIN)/pybabel extract -F babel-station.cfg --no-wrap -k N_ -k NP_:1,2 \
+		-o kiosk/translations/station.pot .
+	$(BIN)/pybabel update -D station --no-wrap -i kiosk/translations/station.pot \
+		-d kiosk/translations
 
 # OctoPrint pins older Flask and friends than the hub: it gets its own virtualenv,
 # and the tests start it as a real server with its Virtual Printer.
@@ -48,20 +57,21 @@ $(OCTOPRINT): | system-deps
 	.venv-octoprint/bin/pip install -q 'octoprint==1.11.*'
 	touch $@
 
-# Debian's Chromium for the browser tests (Playwright drives it; it never downloads one).
-$(CHROMIUM):
-	$(SUDO) apt-get update -q
-	$(SUDO) apt-get install -y -q chromium
+test-system-deps:
+	@missing=$$(for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $$missing; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(STAMP) $(OCTOPRINT) $(CHROMIUM) lint translations
+test: $(STAMP) $(OCTOPRINT) test-system-deps lint translations
 	$(BIN)/pytest
 
 # Every benchmark, then one table (Markdown, with the machine) for docs/performance.md.
-bench: $(STAMP) $(OCTOPRINT)
+bench: $(STAMP) $(OCTOPRINT) test-system-deps
 	$(BIN)/python bench/run_all.py
 
 # The whole fablab on this machine: the hub on 127.0.0.1:$(HUB_PORT), OctoPrint on

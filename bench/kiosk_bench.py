@@ -84,7 +84,7 @@ def station_for(data: Path, hub_url: str, token: str, db_path: Path) -> Rig:
     )  # fmt: skip
     laser = TimedLaser(pin=17, beam_pin=27, pin_factory=MockFactory())
     reader = SimulatedReader()
-    station = Station(config, reader=reader, controller=laser, feedback=Feedback(display=len))
+    station = Station(config, reader=reader, controller=laser, feedback=Feedback(), line=len)
     return station, laser, reader
 
 

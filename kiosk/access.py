@@ -29,6 +29,7 @@ class Entry:
     supervisor: bool = False
     valid_until: date | None = None
     last_practice: date | None = None
+    language: str | None = None  # for the screen and the voice; French when None
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class AccessList:
     skill: dict[str, Any] | None
     key: bytes
     entries: dict[str, Entry]
+    contact: str = ""  # whom residents are sent to ("Allez voir Claire")
 
     @property
     def out_of_service(self) -> bool:
@@ -58,9 +60,11 @@ class AccessList:
             entries = {item["hash"]: _entry(item) for item in body["badges"]}
             if not isinstance(machine, dict) or not key:
                 raise TypeError("machine or key")
+            contact = str((body.get("fablab") or {}).get("contact") or "")
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise AccessListInvalid(f"not an access list: {error!r}") from None
-        return cls(etag=etag, machine=machine, skill=skill, key=key, entries=entries)
+        return cls(etag=etag, machine=machine, skill=skill, key=key, entries=entries,
+                   contact=contact)  # fmt: skip
 
 
 def _entry(item: dict[str, Any]) -> Entry:
@@ -77,6 +81,7 @@ def _entry(item: dict[str, Any]) -> Entry:
         supervisor=bool(item.get("supervisor")),
         valid_until=day(item.get("valid_until")),
         last_practice=day(item.get("last_practice")),
+        language=str(item["language"]) if item.get("language") else None,
     )
 
 

@@ -17,6 +17,7 @@ import queue
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -25,11 +26,13 @@ from badge.taps import ReaderFault, ReaderRecovered, Tap
 from kiosk import watchdog
 from kiosk.access import AccessList, AccessListInvalid, AccessListStore
 from kiosk.config import KioskConfig
-from kiosk.decision import Decision, can_supervise, decide, message
+from kiosk.decision import Decision, can_supervise, decide
 from kiosk.feedback import Feedback
 from kiosk.hub_client import HubClient
 from kiosk.hub_link import HubLink
 from kiosk.outbox import Outbox, new_event
+from kiosk.presenter import build_presenter, print_line
+from kiosk.screens import Place
 from kiosk.sessions import ALIVE_EVERY, Session, SessionBook, Waiting
 from kiosk.state import Action, Input, State, classify_tap, transition
 from machines.base import (
@@ -54,7 +57,9 @@ class Station:
         reader: Reader | None = None,
         controller: Controller | None = None,
         feedback: Feedback | None = None,
+        line: Callable[[str], None] = print_line,
     ) -> None:
+        """`line`: where the words of each screen go as text (standard output: the journal)."""
         self.config = config
         self.settings = config.station
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -66,7 +71,7 @@ class Station:
         )
         self.store = AccessListStore(self.settings.data_dir)
         self.reader = reader or build_reader(**config.reader)
-        self.feedback = feedback or Feedback(**config.feedback)
+        self.show = build_presenter(config, feedback or Feedback(**config.feedback), line)
         self.sessions = SessionBook(self.outbox)
         self.inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
         self.state = State.IDLE
@@ -84,6 +89,7 @@ class Station:
             stop=self.stop_event,
         )
         self.access = self._load_access_list()
+        self.show.set_place(Place.from_access_list(self.access))
         log.info("machine locked at start (%s)", self.controller.state.value)
         if self.access is not None:
             log.info("access list %s: %d badges (kept on disk)", self.access.etag,
@@ -106,10 +112,12 @@ class Station:
             self.access.etag if self.access else None,
             lambda fresh: self.inbox.put(("access", fresh)),
             lambda: self.state.value,
+            lambda reachable: self.inbox.put(("hub", reachable)),
         )
+        self.show.start()
         if self.access is not None and self.access.out_of_service:
             self.apply(Input.OUT_OF_SERVICE)
-        self.feedback.state(self.state, "Badgez pour commencer." if self.access else None)
+        self._show_state()
         log.info("station ready: %s", self.config.machine.get("kind"))
         watchdog.notify("READY=1")
         beat_every, last_beat = watchdog.watchdog_interval(), 0.0
@@ -143,7 +151,7 @@ class Station:
             self.apply(Input.SHUTDOWN)
         finally:
             self.controller.close()
-            self.feedback.close()
+            self.show.close()
             self.hub.last_flush()
 
     # --- inputs -------------------------------------------------------------------------------
@@ -167,6 +175,8 @@ class Station:
             self.on_machine_event(item)
         elif kind == "access":
             self.on_access_list(item)
+        elif kind == "hub":
+            self.show.set_offline(not item)
 
     def on_tap(self, uid: str) -> None:
         today = date.today()
@@ -212,6 +222,8 @@ class Station:
     def on_access_list(self, fresh: AccessList) -> None:
         was_out = self.access.out_of_service if self.access else False
         self.access = fresh
+        if self.show.set_place(Place.from_access_list(fresh)):
+            self._show_state()  # the machine's name, whom to ask... changed
         log.info("access list %s: %d badges", fresh.etag, len(fresh.entries))
         if fresh.out_of_service and not was_out:
             self.apply(Input.OUT_OF_SERVICE)
@@ -283,7 +295,9 @@ class Station:
             self.outbox.keep(
                 new_event("denied", reason="needs_supervisor", person=decision.entry.person)
             )
-            self.feedback.waiting(message("needs_supervisor", decision.entry))
+            self.show.awaiting(
+                decision.entry, self.waiting.since + self.settings.supervisor_window_seconds
+            )
         elif action is Action.CANCEL_WAIT:
             self.waiting = None
         elif action is Action.REFUSE:
@@ -291,14 +305,25 @@ class Station:
         elif action is Action.WARN:
             if hasattr(self.controller, "warn"):
                 self.controller.warn(True)
-            minutes = round(self.settings.warning_minutes)
-            self.feedback.warning(f"La machine s'arrête dans {minutes} minutes.")
+            session = self.session
+            if session is not None:
+                limit = session.started + self.settings.max_session_minutes * 60
+                self.show.warning(session, self.settings.warning_minutes, limit)
         elif action is Action.TAKE_NEXT:
             assert decision is not None
             self.next_tap = (decision.uid, decision)
         elif action is Action.SHOW:
-            self.feedback.state(self.state)
+            self._show_state()
         return None
+
+    def _show_state(self) -> None:
+        self.show.state(
+            self.state,
+            session=self.session,
+            waiting=self.waiting,
+            max_seconds=self.settings.max_session_minutes * 60,
+            window=self.settings.supervisor_window_seconds,
+        )
 
     def _start(self, decision: Decision | None, supervisor: Any) -> list[Input] | None:
         assert decision is not None and decision.entry is not None
@@ -309,23 +334,18 @@ class Station:
             # No session without its record: the machine stays locked, the resident is told,
             # and the next tap tries again (room comes back as the hub takes the events).
             self._fault("disk_error", f"cannot record the session, machine kept locked: {problem}")
-            self.feedback.refused(message("cannot_record"))
+            self.show.refused("cannot_record", entry)
             return [Input.SESSION_CLOSED]
         try:
             self.controller.unlock(session.id)
         except Refused as refused:
             self.session = session
             self._end("fault", refused=refused)
-            self.feedback.refused(
-                message("refused_by_machine", reason=refused.detail or refused.code)
-            )
+            self.show.refused("refused_by_machine", entry, detail=refused.detail or refused.code)
             return [Input.SESSION_CLOSED]
         self.session = session
         log.info("machine unlocked for session %s", session.id)
-        code = "supervised" if supervisor else "granted"
-        if getattr(self.controller, "kind", "") == "checkin":
-            code = "welcome"
-        self.feedback.granted(message(code, entry))
+        self.show.granted(session, self.settings.max_session_minutes * 60)
         return None
 
     def _end(self, reason: str, refused: Refused | None = None) -> list[Input] | None:
@@ -335,9 +355,7 @@ class Station:
         usage = Usage() if refused else self.controller.lock(reason)
         log.info("machine locked (%s)", reason)
         if usage is None:  # a print goes on; the session ends with it (SessionOver)
-            self.feedback.state(
-                State.ENDING, "Votre impression continue. La session finira avec elle."
-            )
+            self.show.print_continues(session)
             return None
         self._session_ended(session.id, reason, usage)
         return [Input.SESSION_CLOSED]
@@ -348,8 +366,8 @@ class Station:
             return
         self.session = None
         self.sessions.end(session, reason, usage)
-        if reason == "badge_out":
-            self.feedback.display(message("badge_out", name=session.first_name))
+        if reason in ("badge_out", "handover", "timeout", "idle"):
+            self.show.goodbye(session, time.monotonic() - session.started, reason)
 
     def _refuse(self, reason: str | None, decision: Decision | None, in_use: bool) -> None:
         code = reason or (decision.code if decision else "refused")
@@ -359,10 +377,7 @@ class Station:
         elif decision is not None and self.access is not None:
             # A card nobody owns (whatever else is wrong): its UID lets the facilitator enrol it.
             self.outbox.keep(new_event("unknown_badge", uid=decision.uid))
-        reason_text = (
-            (self.access.machine.get("out_of_service_reason") or "") if self.access else ""
-        )
-        self.feedback.refused(message(code, entry, reason_text), in_use=in_use)
+        self.show.refused(code, entry, in_use=in_use)
 
     # --- faults -------------------------------------------------------------------------------
 

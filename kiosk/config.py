@@ -7,6 +7,9 @@
 [machine]  kind = "relay" | "laser" | "sewing" | "printer", and its options
            (relay kinds need `pin`; `pin_factory = "mock"` simulates the pins)
 [feedback] green_pin, red_pin, amber_pin, buzzer_pin, pin_factory (all optional)
+[screen]   enabled (true), port (8010), blank_minutes (10): the page for the touch screen
+[voice]    enabled (true), volume (0-100, 80), quiet_hours ("22:00-07:00"), player ("aplay -q")
+A station without [screen] or [voice] has lights and a buzzer only, as before.
 """
 
 from __future__ import annotations
@@ -38,6 +41,19 @@ class StationSettings:
 
 
 @dataclass(frozen=True)
+class ScreenSettings:
+    port: int = 8010
+    blank_minutes: float = 10.0
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    volume: int = 80
+    quiet_hours: str | None = None
+    player: str = "aplay -q"
+
+
+@dataclass(frozen=True)
 class KioskConfig:
     hub_url: str
     hub_token: str
@@ -46,6 +62,8 @@ class KioskConfig:
     machine: dict[str, Any]
     feedback: dict[str, Any] = field(default_factory=dict)
     hub_timeout_seconds: float = 10.0
+    screen: ScreenSettings | None = None  # None: no screen
+    voice: VoiceSettings | None = None  # None: silent
 
 
 def _table(data: dict[str, Any], name: str, required: bool = True) -> dict[str, Any]:
@@ -75,7 +93,7 @@ def _text(table: dict[str, Any], section: str, key: str) -> str:
 
 
 def parse(data: dict[str, Any], base: Path = Path(".")) -> KioskConfig:
-    unknown = set(data) - {"hub", "station", "reader", "machine", "feedback"}
+    unknown = set(data) - {"hub", "station", "reader", "machine", "feedback", "screen", "voice"}
     if unknown:
         raise ConfigError(f"unknown section(s): {', '.join(sorted(unknown))}")
     hub, station = _table(data, "hub"), _table(data, "station")
@@ -118,6 +136,8 @@ def parse(data: dict[str, Any], base: Path = Path(".")) -> KioskConfig:
             if key not in machine:
                 raise ConfigError(f"machine.{key} is required for a printer (OctoPrint)")
     return KioskConfig(
+        screen=_screen(data),
+        voice=_voice(data),
         hub_url=url.rstrip("/"),
         hub_token=token,
         hub_timeout_seconds=timeout,
@@ -126,6 +146,52 @@ def parse(data: dict[str, Any], base: Path = Path(".")) -> KioskConfig:
         machine=machine,
         feedback=feedback,
     )
+
+
+def _enabled(data: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The section's other keys when it is there and not `enabled = false`, else None."""
+    if name not in data:
+        return None
+    table = _table(data, name)
+    enabled = table.pop("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{name}.enabled must be true or false, not {enabled!r}")
+    return table if enabled else None
+
+
+def _screen(data: dict[str, Any]) -> ScreenSettings | None:
+    table = _enabled(data, "screen")
+    if table is None:
+        return None
+    port = _number(table, "screen", "port", 8010, 1)
+    if port != int(port) or port > 65535:
+        raise ConfigError(f"screen.port must be a port number (1 to 65535), not {port:g}")
+    blank = _number(table, "screen", "blank_minutes", 10.0, 0.1)
+    _no_leftovers(table, "screen")
+    return ScreenSettings(port=int(port), blank_minutes=blank)
+
+
+def _voice(data: dict[str, Any]) -> VoiceSettings | None:
+    from kiosk.voice import parse_quiet_hours
+
+    table = _enabled(data, "voice")
+    if table is None:
+        return None
+    volume = _number(table, "voice", "volume", 80, 0)
+    if volume > 100:
+        raise ConfigError(f"voice.volume goes from 0 to 100, not {volume:g}")
+    quiet = table.pop("quiet_hours", None)
+    try:
+        parse_quiet_hours(quiet if isinstance(quiet, str) else None)
+    except ValueError as error:
+        raise ConfigError(f"voice.{error}") from None
+    if quiet is not None and not isinstance(quiet, str):
+        raise ConfigError(f'voice.quiet_hours is written like "22:00-07:00", not {quiet!r}')
+    player = table.pop("player", "aplay -q")
+    if not isinstance(player, str) or not player.strip():
+        raise ConfigError('voice.player is the command that plays a WAV file, e.g. "aplay -q"')
+    _no_leftovers(table, "voice")
+    return VoiceSettings(volume=int(volume), quiet_hours=quiet, player=player)
 
 
 def _no_leftovers(table: dict[str, Any], section: str) -> None:

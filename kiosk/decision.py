@@ -1,7 +1,7 @@
 """Deciding a tap from the local access list: no network, no disk, a few microseconds.
 
-Each refusal has a stable code (sent to the hub, logged as `denied:CODE`) and
-a short French message for the resident.
+Each refusal has a stable code (sent to the hub, logged as `denied:CODE`); what the
+resident is shown and told for it is `kiosk.screens`'.
 """
 
 from __future__ import annotations
@@ -11,25 +11,6 @@ from datetime import date
 
 from common.clock import add_months
 from kiosk.access import AccessList, Entry
-
-MESSAGES = {
-    "granted": "Bonjour {name} ! La machine est à vous.",
-    "welcome": "Bonjour {name}, bienvenue au fablab !",
-    "needs_supervisor": "Bonjour {name} ! Un référent doit badger pour vous accompagner.",
-    "supervised": "C'est parti, {name}, avec votre référent.",
-    "badge_out": "Au revoir {name}, à bientôt !",
-    "unknown_badge": "Ce badge n'est pas enregistré. Voyez l'animateur ou l'animatrice.",
-    "not_trained": "Vous n'êtes pas encore formé·e sur cette machine. Demandez une formation.",
-    "expired": "Votre formation sur cette machine a expiré. Demandez un rappel.",
-    "lapsed": "Vous n'avez pas utilisé cette machine depuis longtemps. Demandez un rappel.",
-    "out_of_service": "Machine hors service : {reason}",
-    "no_access_list": "La machine n'est pas encore prête. Voyez l'animateur ou l'animatrice.",
-    "supervisor_timeout": "Pas de référent : la machine reste fermée.",
-    "machine_busy": "La machine est occupée. Attendez la fin, s'il vous plaît.",
-    "machine_fault": "La machine a un problème. Voyez l'animateur ou l'animatrice.",
-    "refused_by_machine": "La machine ne peut pas démarrer : {reason}",
-    "cannot_record": "La station ne peut plus rien enregistrer. Voyez l'animateur ou l'animatrice.",
-}
 
 
 @dataclass(frozen=True)
@@ -82,9 +63,3 @@ def can_supervise(access: AccessList | None, uid: str, today: date) -> Entry | N
     if entry.level is None:  # a facilitator, not trained here but allowed to supervise
         return entry
     return entry if _training_status(access, entry, today) == "granted" else None
-
-
-def message(code: str, entry: Entry | None = None, reason: str = "", name: str = "") -> str:
-    """The French line shown for `code`, with the person's first name where it fits."""
-    name = name or (entry.first_name if entry and entry.first_name else "")
-    return MESSAGES.get(code, code).format(name=name, reason=reason)

@@ -1,15 +1,13 @@
-"""What a resident sees and hears at the station: three lights, a buzzer, a line of French text.
+"""The station's lights and buzzer: green, red and amber LEDs and a beeper (gpiozero).
 
 Every call returns at once: gpiozero blinks and beeps in its own background
-threads, so feedback never delays a decision. Without pins (a desk, a demo),
-only the text line is shown.
+threads, so feedback never delays a decision. Without pins (a desk, a demo)
+there is nothing to drive; the screen and the voice are `kiosk.presenter`'s.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
-from collections.abc import Callable
 from typing import Any
 
 from gpiozero import LED, Buzzer
@@ -18,10 +16,6 @@ from kiosk.state import State
 from machines.relay import pin_factory_from
 
 log = logging.getLogger("kiosk.feedback")
-
-
-def _print_line(text: str) -> None:
-    print(f"» {text}", file=sys.stdout, flush=True)
 
 
 class Feedback:
@@ -33,7 +27,6 @@ class Feedback:
         amber_pin: int | str | None = None,
         buzzer_pin: int | str | None = None,
         pin_factory: Any = None,
-        display: Callable[[str], None] = _print_line,
     ) -> None:
         factory = pin_factory_from(pin_factory)
 
@@ -42,7 +35,6 @@ class Feedback:
 
         self.green, self.red, self.amber = led(green_pin), led(red_pin), led(amber_pin)
         self.buzzer = Buzzer(buzzer_pin, pin_factory=factory) if buzzer_pin is not None else None
-        self.display = display
 
     def _lights(self, green: str = "off", red: str = "off", amber: str = "off") -> None:
         shown = []
@@ -69,27 +61,23 @@ class Feedback:
             self.buzzer.beep(on, off, count, background=True)
             log.info("buzzer %d beep(s)", count)
 
-    def granted(self, text: str) -> None:
+    def granted(self) -> None:
         self._lights(green="on")
         self._beep(0.1, 0.1, 1)
-        self.display(text)
 
-    def refused(self, text: str, *, in_use: bool = False) -> None:
+    def refused(self, *, in_use: bool = False) -> None:
         self._lights(green="on" if in_use else "off", red="blink:0.2:0.2:3")
         self._beep(0.1, 0.1, 2)
-        self.display(text)
 
-    def waiting(self, text: str) -> None:
+    def waiting(self) -> None:
         self._lights(amber="blink:0.5:0.5:0")
         self._beep(0.05, 0.1, 1)
-        self.display(text)
 
-    def warning(self, text: str) -> None:
+    def warning(self) -> None:
         self._lights(green="on", amber="blink:0.15:0.15:0")
         self._beep(0.15, 0.15, 3)
-        self.display(text)
 
-    def state(self, state: State, text: str | None = None) -> None:
+    def state(self, state: State) -> None:
         """Steady signals for a state: green in use, red in fault, slow red out of service."""
         patterns = {
             State.IDLE: {},
@@ -100,8 +88,6 @@ class Feedback:
             State.OUT_OF_SERVICE: {"red": "blink:1:1:0"},
         }
         self._lights(**patterns[state])
-        if text:
-            self.display(text)
 
     def close(self) -> None:
         for device in (self.green, self.red, self.amber, self.buzzer):

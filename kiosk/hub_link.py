@@ -36,29 +36,51 @@ class HubLink:
         self.client, self.outbox, self.store, self.stop = client, outbox, store, stop
         self.heartbeat_seconds = heartbeat_seconds
         self.outbox_fault_depth = outbox_fault_depth
-        self.problems: set[str] = set()
+        self.problems: set[str] = set()  # each logged once until it clears
+        self._lock = threading.Lock()
         self.sync: AccessListSync | None = None
+        self.on_reachable: Callable[[bool], None] = lambda reachable: None
 
     def start(
-        self, etag: str | None, on_list: Callable[[AccessList], None], state: Callable[[], str]
+        self,
+        etag: str | None,
+        on_list: Callable[[AccessList], None],
+        state: Callable[[], str],
+        on_reachable: Callable[[bool], None] = lambda reachable: None,
     ) -> None:
         """Start the long poll (new lists go to `on_list`), the shipper and the heartbeats
-        (which report `state()`)."""
-        self.sync = AccessListSync(self.client, self.store, etag, on_list, self.problem, self.stop)
+        (which report `state()`); `on_reachable` hears when the hub goes away or comes back."""
+        self.on_reachable = on_reachable
+        self.sync = AccessListSync(
+            self.client, self.store, etag, on_list, self.problem, self.stop, self.reached
+        )
         threads = [
             self.sync,
-            Shipper(self.client, self.outbox, self.problem, self.stop),
+            Shipper(self.client, self.outbox, self.problem, self.stop, self.reached),
             threading.Thread(target=self._heartbeats, args=(state,), name="heartbeat", daemon=True),
         ]
         for thread in threads:
             thread.start()
 
     def problem(self, code: str, text: str) -> None:
-        if code not in self.problems:
-            log.warning("%s: %s", code, text)
+        with self._lock:
+            new = code not in self.problems
             self.problems.add(code)
-            if code != "hub_unreachable":
+        if new:
+            log.warning("%s: %s", code, text)
+            if code == "hub_unreachable":
+                self.on_reachable(False)
+            else:
                 self.outbox.keep(new_event("fault", code=code, message=text[:500]))
+
+    def reached(self) -> None:
+        """The hub answered: it is reachable (again)."""
+        with self._lock:
+            back = "hub_unreachable" in self.problems
+            self.problems.discard("hub_unreachable")
+        if back:
+            log.info("the hub answers again")
+            self.on_reachable(True)
 
     def _heartbeats(self, state: Callable[[], str]) -> None:
         warned_depth = False
@@ -78,7 +100,7 @@ class HubLink:
             )
             try:
                 self.client.post_events([beat])
-                self.problems.discard("hub_unreachable")
+                self.reached()
             except HubUnavailable:
                 pass
 

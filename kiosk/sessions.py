@@ -32,6 +32,7 @@ class Session:
     first_name: str
     level: int | None
     supervisor: str | None
+    language: str | None = None
     started: float = field(default_factory=time.monotonic)
     warned: bool = False
 
@@ -63,6 +64,7 @@ class SessionBook:
             first_name=entry.first_name,
             level=entry.level,
             supervisor=supervisor,
+            language=entry.language,
         )
         optional = {"level": session.level, "supervisor": session.supervisor}
         started = new_event(

@@ -44,10 +44,12 @@ class AccessListSync(threading.Thread):
         on_list: Callable[[AccessList], None],
         on_problem: Callable[[str, str], None],
         stop: threading.Event,
+        on_answer: Callable[[], None] = lambda: None,
     ) -> None:
         super().__init__(name="access-list-sync", daemon=True)
         self.client, self.store, self.etag = client, store, etag
         self.on_list, self.on_problem, self.stop = on_list, on_problem, stop
+        self.on_answer = on_answer
         self.last_sync: float | None = None  # wall-clock time of the last answer from the hub
 
     def run(self) -> None:
@@ -61,6 +63,7 @@ class AccessListSync(threading.Thread):
                     self.etag = etag
                     self.on_list(fresh)
                 self.last_sync = time.time()
+                self.on_answer()
                 backoff.succeeded()
             except (HubUnavailable, AccessListInvalid) as problem:
                 code = (
@@ -80,9 +83,11 @@ class Shipper(threading.Thread):
         outbox: Outbox,
         on_problem: Callable[[str, str], None],
         stop: threading.Event,
+        on_answer: Callable[[], None] = lambda: None,
     ) -> None:
         super().__init__(name="outbox-shipper", daemon=True)
         self.client, self.outbox, self.on_problem, self.stop = client, outbox, on_problem, stop
+        self.on_answer = on_answer
         self.last_ack: float | None = None
 
     def run(self) -> None:
@@ -99,6 +104,7 @@ class Shipper(threading.Thread):
                 self.stop.wait(backoff.failed())
                 continue
             backoff.succeeded()
+            self.on_answer()
             for rejected in answer["rejected"]:
                 log.error(
                     "the hub rejected event %s: %s", rejected.get("id"), rejected.get("reason")

@@ -27,8 +27,10 @@ class KioskProcess:
         token: str,
         machine: str = LASER,
         reader: str = 'kind = "stdin"\n',
+        extra: str = "",
         **station: object,
     ) -> None:
+        """`extra`: more TOML sections ([screen], [voice]...)."""
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         options = "\n".join(f"{key} = {value!r}" for key, value in station.items())
@@ -36,7 +38,7 @@ class KioskProcess:
         self.config.write_text(
             f'[hub]\nurl = "{hub_url}"\ntoken = "{token}"\ntimeout_seconds = 2\n'
             f'[station]\ndata_dir = "data"\nheartbeat_seconds = 1\n{options}\n'
-            f"[reader]\n{reader}[machine]\n{machine}"
+            f"[reader]\n{reader}[machine]\n{machine}\n{extra}"
         )
         self.process: subprocess.Popen | None = None
         self.lines: queue.Queue[str] = queue.Queue()

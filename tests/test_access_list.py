@@ -34,6 +34,7 @@ def test_a_station_gets_its_machine_its_skill_and_every_badge_in_use(client, fab
     body = fetch(client, fablab).get_json()
     assert body["machine"] == {
         "name": "laser",
+        "display_name": "laser",
         "kind": "laser",
         "out_of_service": False,
         "out_of_service_reason": None,
@@ -212,3 +213,26 @@ def test_without_if_none_match_a_wait_answers_at_once(client, fablab):
     assert fetch(client, fablab).status_code == 200
     response = client.get("/api/v1/access-list?wait=60", headers=fablab.auth())
     assert response.status_code == 200
+
+
+def test_the_station_learns_each_persons_language_and_whom_to_send_them_to(client, fablab, db):
+    from web.domain import facilitators, people, settings
+
+    amina = fablab.person("Amina Benali", "04A1B2C3D4E5F6", decoupe_laser=2)
+    people.set_language(db, amina, "ar", actor="t")
+    fablab.person("Sophie Martin", "CAFEF00D", decoupe_laser=2)
+    body = fetch(client, fablab).get_json()
+    assert entry_for(body, "04A1B2C3D4E5F6")["language"] == "ar"
+    assert "language" not in entry_for(body, "CAFEF00D")  # French, the default
+    assert body["fablab"] == {"contact": ""}
+
+    facilitators.add_facilitator(db, "claire", "un-mot-de-passe-long", actor="t")
+    etag = fetch(client, fablab).headers["ETag"]
+    assert fetch(client, fablab).get_json()["fablab"] == {"contact": "Claire"}
+    settings.set_value(db, "contact_name", "Samia", actor="t")
+    settings.set_value(db, "station_languages", "en", actor="t")  # Arabic hidden: not reviewed
+    changed = fetch(client, fablab, **{"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.get_json()["fablab"] == {"contact": "Samia"}
+    assert "language" not in entry_for(changed.get_json(), "04A1B2C3D4E5F6")
+    assert settings.station_languages(db) == ("fr", "en")

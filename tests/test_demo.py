@@ -94,7 +94,7 @@ def test_the_demo_shows_the_whole_flow_and_ctrl_c_stops_everything(demo):
     demo.type("b")
     demo.expect(r"\[couture\]   decision denied:not_trained")
     demo.expect(r"\[couture\]   voyants: ○ vert  ◐ \(clignote\) rouge")
-    demo.expect(r"\[couture\] » Vous n'êtes pas encore formé")
+    demo.expect(r"\[couture\] » Formation nécessaire\. Pour cette machine, il faut la formation")
 
     demo.type("3 d")  # Fatou unlocks the printer through OctoPrint, then prints from its page
     demo.expect(r"\[imprimante-3d\]   machine unlocked", timeout=30)

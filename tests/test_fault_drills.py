@@ -15,7 +15,7 @@ import pytest
 
 from badge.simulated import SimulatedSerialPort
 from demo.octoprint import slow_gcode
-from kiosk.decision import MESSAGES
+from kiosk.screens import REFUSALS
 from tests.servers import HubProcess
 from tests.stations import KioskProcess, hub_events, station, wait_until
 from web.domain import machines, sessions, skills
@@ -24,7 +24,7 @@ from web.domain import machines, sessions, skills
 LASER_TAPS = ["CAFEF00D"] * 3 + ["8899AABB", "CAFEBABE"]
 SEWING_TAPS = ["8899AABB"] * 3 + ["CAFEF00D", "CAFEBABE"]
 REFUSALS_SHOWN = tuple(
-    "» " + MESSAGES[code] for code in ("unknown_badge", "not_trained", "machine_busy")
+    "» " + REFUSALS[code][1] for code in ("unknown_badge", "not_trained", "machine_busy")
 )
 
 

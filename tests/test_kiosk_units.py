@@ -148,7 +148,7 @@ def test_the_outbox_keeps_order_survives_reopening_and_forgets_only_what_was_ack
 
 
 class InProcessStation:
-    def __init__(self, tmp_path: Path, db, fablab, **settings):
+    def __init__(self, tmp_path: Path, db, fablab, screen=None, **settings):
         self.pins = MockFactory()
         self.reader = SimulatedReader()
         self.shown: list[str] = []
@@ -168,11 +168,12 @@ class InProcessStation:
             station=StationSettings(data_dir=data_dir, heartbeat_seconds=0.2, **settings),
             reader={"kind": "simulated"},
             machine={"kind": "laser"},
+            screen=screen,
         )
         self.laser = LaserCutter(pin=17, beam_pin=27, pin_factory=self.pins)
         self.station = Station(
             config, reader=self.reader, controller=self.laser,
-            feedback=Feedback(display=self.shown.append),
+            line=self.shown.append,
         )  # fmt: skip
         self.thread = threading.Thread(target=self.station.run, daemon=True)
 
@@ -259,8 +260,7 @@ def test_a_full_disk_keeps_the_machine_locked_and_says_so(tmp_path, db, fablab):
 
 def test_lights_and_buzzer_have_distinct_patterns():
     pins = MockFactory()
-    feedback = Feedback(green_pin=5, red_pin=6, amber_pin=13, buzzer_pin=19, pin_factory=pins,
-                        display=lambda text: None)  # fmt: skip
+    feedback = Feedback(green_pin=5, red_pin=6, amber_pin=13, buzzer_pin=19, pin_factory=pins)
     green, red, amber, buzzer = (pins.pin(n) for n in (5, 6, 13, 19))
 
     def settle(pin, level):
@@ -269,14 +269,14 @@ def test_lights_and_buzzer_have_distinct_patterns():
             assert time.monotonic() < deadline
             time.sleep(0.01)
 
-    feedback.granted("ok")
+    feedback.granted()
     assert green.state and not red.state and not amber.state
     settle(buzzer, True)
-    feedback.refused("no")
+    feedback.refused()
     assert not green.state
     settle(red, True)
     settle(red, False)  # blinking
-    feedback.waiting("wait")
+    feedback.waiting()
     settle(amber, True)
     settle(amber, False)
     feedback.state(State.FAULT)
@@ -321,3 +321,21 @@ def test_an_outbox_that_keeps_growing_raises_a_fault_and_keeps_going(tmp_path, d
                            for e in s.station.outbox.peek(100)), "the outbox fault")  # fmt: skip
         s.reader.present("A0000009")
         s.wait(lambda: s.station.outbox.depth() >= 7, "events still kept")
+
+
+def test_a_screen_server_that_dies_changes_no_decision(tmp_path, db, fablab, monkeypatch, caplog):
+    """The page's server crashing (here: its loop raising) is logged; taps are decided and the
+    relay moves as before."""
+    from kiosk import screen_server
+    from kiosk.config import ScreenSettings
+
+    def broken(self, poll_interval=0.5):
+        raise RuntimeError("the screen's server fell over")
+
+    monkeypatch.setattr(screen_server.ThreadingHTTPServer, "serve_forever", broken)
+    fablab.person("Sophie", "CAFEF00D", decoupe_laser=2)
+    with InProcessStation(tmp_path, db, fablab, screen=ScreenSettings(port=0)) as s:
+        s.wait(lambda: not s.station.show.screen.alive, "the screen's server gone")
+        s.reader.present("CAFEF00D")
+        s.wait(lambda: s.relay_on, "the relay on")
+    assert "the screen server stopped; the station goes on without it" in caplog.text

@@ -340,3 +340,22 @@ def _presence(db: Database) -> None:
         )
         """
     )
+
+
+@migration("0008_station_screen")
+def _station_screen(db: Database) -> None:
+    """What the station's screen and voice need: each person's language, each machine's name
+    as people read it; and the access list follows them (and the hub's contact settings)."""
+    db.execute("ALTER TABLE people ADD COLUMN language TEXT")
+    db.execute("ALTER TABLE machines ADD COLUMN display_name TEXT")
+    for table, column in (("people", "language"), ("machines", "display_name")):
+        db.execute(
+            f"CREATE TRIGGER {table}_{column}_revision AFTER UPDATE OF {column} ON {table} "
+            "BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END"
+        )
+    for change, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+        db.execute(
+            f"CREATE TRIGGER settings_{change.lower()}_revision AFTER {change} ON settings "
+            f"WHEN {row}.key IN ('contact_name', 'station_languages') "
+            "BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END"
+        )

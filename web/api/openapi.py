@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from common import __version__
+from common.languages import LANGUAGES, SOURCE
 from common.protocol import BADGE_HASH, EVENT_SCHEMAS, MAX_BATCH, PERSON_ID, UUID
 
 _DATE = {"type": ["string", "null"], "format": "date"}
@@ -24,13 +25,31 @@ _ERRORS = {
 
 _ACCESS_LIST = {
     "type": "object",
-    "required": ["machine", "skill", "badge_hash", "badges"],
+    "required": ["fablab", "machine", "skill", "badge_hash", "badges"],
     "properties": {
+        "fablab": {
+            "type": "object",
+            "required": ["contact"],
+            "properties": {
+                "contact": {
+                    "type": "string",
+                    "description": "Whom the station sends residents to (a first name)",
+                }
+            },
+        },
         "machine": {
             "type": "object",
-            "required": ["name", "kind", "out_of_service", "out_of_service_reason", "settings"],
+            "required": [
+                "name",
+                "display_name",
+                "kind",
+                "out_of_service",
+                "out_of_service_reason",
+                "settings",
+            ],  # fmt: skip
             "properties": {
                 "name": {"type": "string"},
+                "display_name": {"type": "string", "description": "As people read it"},
                 "kind": {"type": "string"},
                 "out_of_service": {"type": "boolean"},
                 "out_of_service_reason": {"type": ["string", "null"]},
@@ -73,6 +92,11 @@ _ACCESS_LIST = {
                     "supervisor": {"type": "boolean"},
                     "valid_until": _DATE,
                     "last_practice": _DATE,
+                    "language": {
+                        "enum": [code for code in LANGUAGES if code != SOURCE],
+                        "description": "The screen's and the voice's language for this "
+                        "person; French when absent",
+                    },
                 },
             },
         },

@@ -7,6 +7,7 @@ import json
 import click
 from sqlite_utils import Database
 
+from common.languages import LANGUAGES
 from web.cli.base import main, with_db
 from web.domain import badges, grants, people
 
@@ -23,6 +24,11 @@ def person() -> None:
 @click.option("--age-band", type=click.Choice(people.AGE_BANDS), help="For statistics only.")
 @click.option("--gender", type=click.Choice(people.GENDERS), help="For statistics only.")
 @click.option("--consent-statistics", is_flag=True, help="Agrees to count in partner statistics.")
+@click.option(
+    "--language",
+    type=click.Choice(list(LANGUAGES)),
+    help="The language the stations' screens and voice use for them (default: fr).",
+)
 @with_db
 def person_add(
     db: Database,
@@ -31,6 +37,7 @@ def person_add(
     age_band: str | None,
     gender: str | None,
     consent_statistics: bool,
+    language: str | None,
 ) -> None:
     """Register a person and print their new id."""
     person_id = people.add_person(
@@ -39,6 +46,7 @@ def person_add(
         age_band=age_band,
         gender=gender,
         consent_statistics=consent_statistics,
+        language=language,
         actor=actor,
     )
     click.echo("Person registered. Their id:")

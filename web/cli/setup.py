@@ -88,10 +88,15 @@ def machine() -> None:
     "--kind", required=True, type=click.Choice(machines.MACHINE_KINDS), help="Controller kind."
 )
 @click.option("--skill", "skill_slug", help="Slug of the skill it requires (not for checkin).")
+@click.option("--name", "display_name", help='Its name as people read it ("Laser Trotec").')
 @with_db
-def machine_add(db: Database, actor: str, name: str, kind: str, skill_slug: str | None) -> None:
-    """Create a machine and print its station token (shown only this once)."""
-    token = machines.add_machine(db, name, kind=kind, skill=skill_slug, actor=actor)
+def machine_add(
+    db: Database, actor: str, name: str, kind: str, skill_slug: str | None, display_name: str | None
+) -> None:
+    """Create the machine NAME (a slug: laser-1) and print its station token (shown once)."""
+    token = machines.add_machine(
+        db, name, kind=kind, skill=skill_slug, display_name=display_name, actor=actor
+    )
     click.echo(f"Machine {name} created. Its station token, shown only now:")
     click.echo(token)
 
@@ -140,3 +145,35 @@ def machine_list(db: Database, actor: str) -> None:
             f"{row['name']:<16} {row['kind']:<8} {row['skill'] or '-':<16} {state}; "
             f"last seen {seen}"
         )
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+@main.group("settings")
+def settings_group() -> None:
+    """The hub's settings (whom stations send residents to, the languages they speak)."""
+
+
+@settings_group.command("show")
+@with_db
+def settings_show(db: Database, actor: str) -> None:
+    """Print each setting, its value and what it is for."""
+    from web.domain import settings
+
+    values = {"contact_name": settings.contact_name(db),
+              "station_languages": ",".join(settings.station_languages(db))}  # fmt: skip
+    for key, meaning in settings.SETTINGS.items():
+        click.echo(f"{key} = {values[key]}    # {meaning}")
+
+
+@settings_group.command("set")
+@click.argument("key")
+@click.argument("value")
+@with_db
+def settings_set(db: Database, actor: str, key: str, value: str) -> None:
+    """Set KEY to VALUE (`fablab-hub settings show` lists them)."""
+    from web.domain import settings
+
+    stored = settings.set_value(db, key, value, actor=actor)
+    click.echo(f"{key} = {stored}")

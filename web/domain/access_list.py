@@ -27,6 +27,7 @@ from sqlite_utils import Database
 from common.uid import keyed_hash
 from web.domain.badges import station_key
 from web.domain.people import first_name
+from web.domain.settings import contact_name, station_languages
 
 # A station's key never changes, so neither do its badges' hashes: remembering them
 # takes a third off rebuilding a 2,000-badge list (20 stations x 2,500 badges fit).
@@ -40,7 +41,7 @@ def current_revision(db: Database) -> int:
 def build(db: Database, machine_id: int) -> dict[str, Any]:
     machine = db.execute(
         """
-        SELECT machines.name, machines.kind, machines.out_of_service,
+        SELECT machines.name, machines.display_name, machines.kind, machines.out_of_service,
                machines.out_of_service_reason, machines.settings, skills.id AS skill_id,
                skills.slug, skills.name_fr, skills.name_en, skills.validity_months,
                skills.inactivity_months
@@ -49,11 +50,13 @@ def build(db: Database, machine_id: int) -> dict[str, Any]:
         """,
         [machine_id],
     ).fetchone()
-    (name, kind, out_of_service, reason, settings, skill_id, *skill) = machine
+    (name, display_name, kind, out_of_service, reason, settings, skill_id, *skill) = machine
+    languages = station_languages(db)
     key = station_key(db, machine_id)
     rows = db.execute(
         """
-        SELECT badges.uid, people.id, people.display_name, grants.level, grants.valid_until,
+        SELECT badges.uid, people.id, people.display_name, people.language,
+               grants.level, grants.valid_until,
                -- The training day counts as practice.
                max(date(grants.granted_at), coalesce(date(practice.last_at), '')),
                EXISTS (SELECT 1 FROM facilitators
@@ -72,7 +75,8 @@ def build(db: Database, machine_id: int) -> dict[str, Any]:
     for (
         uid,
         person,
-        display_name,
+        person_name,
+        language,
         level,
         valid_until,
         last_practice,
@@ -81,16 +85,20 @@ def build(db: Database, machine_id: int) -> dict[str, Any]:
         entry: dict[str, Any] = {"hash": _station_hash(key, uid), "person": person, "level": level}
         supervisor = bool(facilitator) or level == 3
         if level is not None or supervisor or kind == "checkin":  # the entrance greets everyone
-            entry["first_name"] = first_name(display_name)
+            entry["first_name"] = first_name(person_name)
             entry["supervisor"] = supervisor
+            if language in languages and language != "fr":
+                entry["language"] = language
         if level is not None:
             entry["valid_until"] = valid_until
             entry["last_practice"] = last_practice
         badges.append(entry)
     badges.sort(key=lambda entry: entry["hash"])
     return {
+        "fablab": {"contact": contact_name(db)},
         "machine": {
             "name": name,
+            "display_name": display_name or name,
             "kind": kind,
             "out_of_service": bool(out_of_service),
             "out_of_service_reason": reason,

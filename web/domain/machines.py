@@ -34,9 +34,18 @@ def _new_token() -> tuple[str, str]:
     return token, hash_token(token)
 
 
-def add_machine(db: Database, name: str, *, kind: str, skill: str | None = None, actor: str) -> str:
-    """Create a machine that requires `skill` (none for the entrance, kind "checkin");
-    return its station token (shown only now)."""
+def add_machine(
+    db: Database,
+    name: str,
+    *,
+    kind: str,
+    skill: str | None = None,
+    display_name: str | None = None,
+    actor: str,
+) -> str:
+    """Create a machine that requires `skill` (none for the entrance, kind "checkin"), named
+    `display_name` for people (its slug `name` when None); return its station token (shown
+    only now)."""
     if not SLUG.match(name):
         raise Invalid("a machine's name is lower-case letters, digits and dashes (e.g. laser-1)")
     if kind not in MACHINE_KINDS:
@@ -51,6 +60,7 @@ def add_machine(db: Database, name: str, *, kind: str, skill: str | None = None,
         db["machines"].insert(
             {
                 "name": name,
+                "display_name": _display_name(display_name),
                 "kind": kind,
                 "skill_id": skill_row["id"],
                 "token_hash": token_hash,
@@ -59,6 +69,13 @@ def add_machine(db: Database, name: str, *, kind: str, skill: str | None = None,
         )
         audit.record(db, actor, "machine.add", name, kind=kind, skill=skill)
     return token
+
+
+def _display_name(text: str | None) -> str | None:
+    name = " ".join((text or "").split())
+    if len(name) > 40:
+        raise Invalid("a machine's name has at most 40 characters")
+    return name or None
 
 
 def rotate_token(db: Database, name: str, *, actor: str) -> str:

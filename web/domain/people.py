@@ -9,6 +9,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from common.clock import now_iso
+from common.languages import LANGUAGES
 from web.db import fetch_one, writing
 from web.domain import audit
 from web.domain.errors import Invalid, NotFound
@@ -38,9 +39,11 @@ def add_person(
     gender: str | None = None,
     consent_statistics: bool = False,
     consent_partner_sharing: bool = False,
+    language: str | None = None,
     actor: str,
 ) -> str:
-    """Register a person and return their new pseudonymous id."""
+    """Register a person and return their new pseudonymous id. `language`: the one the
+    stations speak to them (French when None)."""
     name = " ".join(display_name.split())
     if not name:
         raise Invalid("a display name is required")
@@ -50,6 +53,7 @@ def add_person(
         raise Invalid(f"age band must be one of {', '.join(AGE_BANDS)}")
     if gender is not None and gender not in GENDERS:
         raise Invalid(f"gender must be one of {', '.join(GENDERS)}")
+    _check_language(language)
     with writing(db):
         person_id = new_person_id()
         while db["people"].count_where("id = ?", [person_id]):
@@ -62,11 +66,26 @@ def add_person(
                 "gender": gender,
                 "consent_statistics": int(consent_statistics),
                 "consent_partner_sharing": int(consent_partner_sharing),
+                "language": language,
                 "created_at": now_iso(),
             }
         )
         audit.record(db, actor, "person.add", person_id)
     return person_id
+
+
+def _check_language(language: str | None) -> None:
+    if language is not None and language not in LANGUAGES:
+        raise Invalid(f"language must be one of {', '.join(LANGUAGES)}")
+
+
+def set_language(db: Database, person_id: str, language: str | None, *, actor: str) -> None:
+    """The language the stations speak to the person (None: French)."""
+    _check_language(language)
+    with writing(db):
+        get_person(db, person_id)
+        db["people"].update(person_id, {"language": language})
+        audit.record(db, actor, "person.language", person_id, language=language)
 
 
 def get_person(db: Database, person_id: str) -> dict[str, Any]:
