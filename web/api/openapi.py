@@ -46,7 +46,7 @@ _ACCESS_LIST = {
                 "out_of_service",
                 "out_of_service_reason",
                 "settings",
-            ],  # fmt: skip
+            ],
             "properties": {
                 "name": {"type": "string"},
                 "display_name": {"type": "string", "description": "As people read it"},
