@@ -10,10 +10,11 @@ OCTOPRINT := .venv-octoprint/.installed
 # What the tests run for real, from Debian: the browser (Playwright drives Debian's Chromium,
 # never a downloaded one), the station's voice (espeak-ng) and its measure (sox), fonts with
 # Latin and Arabic letters.
-TEST_PACKAGES := chromium espeak-ng sox fonts-dejavu-core
+TEST_PACKAGES := chromium espeak-ng sox fonts-dejavu-core cage
 DEMO_DIR := demo-data
 HUB_PORT ?= 5000
 OCTOPRINT_PORT ?= 5001
+SCREEN_PORT ?= 8010
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint bench system-deps test-system-deps clean translations i18n-update pi-proof
@@ -76,9 +77,11 @@ bench: $(STAMP) $(OCTOPRINT) test-system-deps
 
 # The whole fablab on this machine: the hub on 127.0.0.1:$(HUB_PORT), OctoPrint on
 # :$(OCTOPRINT_PORT) and three stations, with a console to tap badges (see demo/console.py).
-# Ctrl-C stops it all. Other ports: make demo HUB_PORT=5100 OCTOPRINT_PORT=5101
+# Ctrl-C stops it all. Other ports: make demo HUB_PORT=5100 OCTOPRINT_PORT=5101 SCREEN_PORT=8110
+# (the stations' screens take SCREEN_PORT and the two ports after it).
 demo: $(STAMP) $(OCTOPRINT) translations
-	$(BIN)/fablab-demo --dir $(DEMO_DIR) --hub-port $(HUB_PORT) --octoprint-port $(OCTOPRINT_PORT)
+	$(BIN)/fablab-demo --dir $(DEMO_DIR) --hub-port $(HUB_PORT) --octoprint-port $(OCTOPRINT_PORT) \
+		--screen-port $(SCREEN_PORT)
 
 # Not part of `make test` (it builds Debian root filesystems; about 30 minutes, root needed):
 # a station installed as docs/install.md says on arm64 Debian under qemu, then the guide's own

@@ -71,7 +71,8 @@ def hub_with_people(path: Path) -> tuple[str, list[tuple[str, str]]]:
 Rig = tuple[Station, TimedLaser, SimulatedReader]
 
 
-def station_for(data: Path, hub_url: str, token: str, db_path: Path) -> Rig:
+def station_for(data: Path, hub_url: str, token: str, db_path: Path, **parts: object) -> Rig:
+    """An in-process station with its list saved; `parts`: its [screen] and [voice]."""
     db = open_database(db_path)
     etag, body = serialise(access_list.build(db, machines.get_machine(db, "laser")["id"]))
     db.close()
@@ -80,7 +81,7 @@ def station_for(data: Path, hub_url: str, token: str, db_path: Path) -> Rig:
     config = KioskConfig(
         hub_url=hub_url, hub_token=token, hub_timeout_seconds=2,
         station=StationSettings(data_dir=data), reader={"kind": "simulated"},
-        machine={"kind": "laser"},
+        machine={"kind": "laser"}, **parts,
     )  # fmt: skip
     laser = TimedLaser(pin=17, beam_pin=27, pin_factory=MockFactory())
     reader = SimulatedReader()
@@ -89,10 +90,13 @@ def station_for(data: Path, hub_url: str, token: str, db_path: Path) -> Rig:
 
 
 def tap_to_relay(
-    station: Station, laser: TimedLaser, reader: SimulatedReader, uid: str
+    station: Station, laser: TimedLaser, reader: SimulatedReader, uid: str, on_start=None
 ) -> list[float]:
+    """ms from each tap to the relay's pin change; `on_start()` once the station runs."""
     thread = threading.Thread(target=station.run, daemon=True)
     thread.start()
+    if on_start is not None:
+        on_start()
     samples = []
     for _ in range(TAPS):
         for _direction in ("in", "out"):

@@ -21,11 +21,12 @@ from bench import (
     machines_bench,
     pages_bench,
     parcours_bench,
+    screen_bench,
 )
 from bench.figures import table
 
-BENCHES = (kiosk_bench, hub_bench, pages_bench, export_bench, parcours_bench, badge_bench,
-           machines_bench)  # fmt: skip
+BENCHES = (kiosk_bench, screen_bench, hub_bench, pages_bench, export_bench, parcours_bench,
+           badge_bench, machines_bench)  # fmt: skip
 
 
 def machine() -> str:

@@ -78,9 +78,11 @@ class Console:
 class Demo:
     """The console: what the newcomer types and reads, over the demo's processes."""
 
-    def __init__(self, directory: Path, hub_port: int, octoprint_port: int) -> None:
+    def __init__(
+        self, directory: Path, hub_port: int, octoprint_port: int, screen_port: int = 8010
+    ) -> None:
         self.console = Console()
-        self.fablab = DemoFablab(directory, hub_port, octoprint_port, self.console.say)
+        self.fablab = DemoFablab(directory, hub_port, octoprint_port, screen_port, self.console.say)
 
     @property
     def stations(self) -> list[str]:
@@ -101,9 +103,9 @@ class Demo:
         say(f"  wall screen        {self.fablab.hub_url}/tableau")
         if self.fablab.octoprint:
             say(f"  OctoPrint          {self.fablab.octoprint.url}/   (log in: demo / fablab-demo)")
-        say("Stations:")
+        say("Stations, and the screen each resident reads at the machine (open it in a browser):")
         for number, name in enumerate(self.stations, 1):
-            say(f"  {number}  {name}")
+            say(f"  {number}  {name:<14} screen {self.fablab.screens[name]}")
         say("Badges:")
         for letter, person in zip(LETTERS, self.fablab.data["people"], strict=False):
             say(f"  {letter}  {person['name']:<14} {person['uid']:<16} {person['note']}")
@@ -113,6 +115,7 @@ class Demo:
         say = self.console.say
         say("Type a station and a badge to tap it there: `1 a` (Amina on the laser).")
         say("A station alone switches to it; then a badge letter or any UID taps there.")
+        say("Residents read the station's screen; the lines below are what it says.")
         if self.fablab.octoprint:
             say("`p` starts a print from OctoPrint's side (unlock the printer first).")
         say("`?` shows this again; `q` or Ctrl-C stops everything (relays off).")
@@ -188,9 +191,16 @@ class Demo:
 )
 @click.option("--hub-port", type=int, default=5000, show_default=True)
 @click.option("--octoprint-port", type=int, default=5001, show_default=True)
-def main(directory: Path, hub_port: int, octoprint_port: int) -> None:  # fmt: skip
+@click.option(
+    "--screen-port",
+    type=int,
+    default=8010,
+    show_default=True,
+    help="The first station's screen; the others take the next ports.",
+)
+def main(directory: Path, hub_port: int, octoprint_port: int, screen_port: int) -> None:
     """Run the demo fablab: hub, OctoPrint and three stations, with a console to tap badges."""
-    demo = Demo(directory, hub_port, octoprint_port)
+    demo = Demo(directory, hub_port, octoprint_port, screen_port)
 
     def interrupted(*_: object) -> None:
         raise KeyboardInterrupt

@@ -143,7 +143,9 @@ def _prepare(directory: Path) -> None:
     (directory / "logs").mkdir()
 
 
-def _station_config(directory: Path, name: str, hub_url: str, token: str, machine: str) -> Path:
+def _station_config(
+    directory: Path, name: str, hub_url: str, token: str, machine: str, screen_port: int
+) -> Path:
     folder = directory / "stations" / name
     folder.mkdir(parents=True)
     config = folder / "station.toml"
@@ -151,7 +153,8 @@ def _station_config(directory: Path, name: str, hub_url: str, token: str, machin
         f'[hub]\nurl = "{hub_url}"\ntoken = "{token}"\ntimeout_seconds = 3\n\n'
         '[station]\ndata_dir = "data"\nheartbeat_seconds = 5\n'
         "supervisor_window_seconds = 60\nwarning_minutes = 1\n\n"
-        f'[reader]\nkind = "stdin"\n\n[machine]\n{machine}\n[feedback]\n{FEEDBACK}',
+        f'[reader]\nkind = "stdin"\n\n[machine]\n{machine}\n[feedback]\n{FEEDBACK}\n'
+        f"[screen]\nport = {screen_port}\n",
         encoding="utf-8",
     )
     return config
@@ -160,10 +163,15 @@ def _station_config(directory: Path, name: str, hub_url: str, token: str, machin
 class DemoFablab:
     """Starts the processes in order and stops them in the reverse order, within 10 seconds."""
 
-    def __init__(self, directory: Path, hub_port: int, octoprint_port: int, say) -> None:
+    def __init__(
+        self, directory: Path, hub_port: int, octoprint_port: int, screen_port: int, say
+    ) -> None:
+        """Stations' screens on `screen_port` and the ports after it, one per station."""
         self.directory = directory.resolve()
         self.hub_url = f"http://127.0.0.1:{hub_port}"
         self.hub_port, self.octoprint_port = hub_port, octoprint_port
+        self.screen_ports = [screen_port + n for n in range(3)]
+        self.screens: dict[str, str] = {}  # station: the address of its screen
         self.say = say
         self.children: dict[str, Child] = {}
         self.stations: list[str] = []
@@ -174,8 +182,9 @@ class DemoFablab:
     # --- start ---------------------------------------------------------------------------------
 
     def start(self, show: Show) -> None:
-        for port, option in ((self.hub_port, "--hub-port"),
-                             (self.octoprint_port, "--octoprint-port")):  # fmt: skip
+        ports = [(self.hub_port, "--hub-port"), (self.octoprint_port, "--octoprint-port")]
+        ports += [(port, "--screen-port") for port in self.screen_ports]
+        for port, option in ports:
             _port_free(port, option)
         _prepare(self.directory)
         self.say("Starting the hub with the demo data…")
@@ -197,9 +206,11 @@ class DemoFablab:
         for entry in self.data["machines"]:
             if entry["kind"] not in machines:
                 continue
+            port = self.screen_ports[len(self.stations)]
             config = _station_config(self.directory, entry["name"], self.hub_url,
                                      self.data["tokens"][entry["name"]],
-                                     machines[entry["kind"]])  # fmt: skip
+                                     machines[entry["kind"]], port)  # fmt: skip
+            self.screens[entry["name"]] = f"http://127.0.0.1:{port}/"
             command = [str(BIN / "fablab-kiosk"), "--config", str(config), "run"]
             child = self._add(entry["name"], command, stdin=True)
             self.stations.append(entry["name"])

@@ -103,18 +103,20 @@ class Presenter:
         place = self.place
         if state is State.IN_USE and session is not None:
             since = wall_ms(session.started)
+            until = since + int(max_seconds * 1000)
+            if session.warned:  # the end is near: the warning stays until the end
+                left = (until - time.time() * 1000) / 60_000
+                return screens.warning(place, session, max(0.0, left), until)
             return screens.in_use(
-                place,
-                session,
-                since,
-                since + int(max_seconds * 1000),
-                supervised=session.supervisor is not None,
+                place, session, since, until, supervised=session.supervisor is not None
             )
         if state is State.AWAITING_SUPERVISOR and waiting is not None:
             until = wall_ms(waiting.since + window)
             return screens.awaiting_supervisor(place, waiting.decision.entry, until)
         if state is State.ENDING:
-            return screens.ending_print(place, getattr(session, "language", None) or "fr")
+            if session is None:  # ended already: the next state's screen comes at once
+                return self.base or screens.idle(place)
+            return screens.ending_print(place, session.language or "fr")
         if state is State.FAULT:
             return screens.fault(place)
         if state is State.OUT_OF_SERVICE:
@@ -148,8 +150,11 @@ class Presenter:
         self._pass(screens.refused(self.place, code, entry, detail))
 
     def warning(self, session: Any, minutes: float, until_monotonic: float) -> None:
+        """The session ends soon: this screen stays, counting down, until it does."""
         self.feedback.warning()
-        self._pass(screens.warning(self.place, session, minutes, wall_ms(until_monotonic)))
+        self.base = screens.warning(self.place, session, minutes, wall_ms(until_monotonic))
+        self.passing = None
+        self._show(self.base, spoken=True)
 
     def goodbye(self, session: Any, seconds: float, reason: str) -> None:
         self._pass(screens.goodbye(self.place, session, seconds, reason))

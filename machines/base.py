@@ -113,6 +113,8 @@ class Controller(ABC):
 
     def __init__(self) -> None:
         self._listeners: list[Callable[[MachineEvent], None]] = []
+        self._fault_on: Fault | None = None  # the last fault, until the machine recovers
+        self._events_lock = threading.Lock()
         self._state = MachineState.LOCKED
         self._state_lock = threading.RLock()
         self.session: str | None = None
@@ -122,10 +124,22 @@ class Controller(ABC):
         return self._state
 
     def subscribe(self, listener: Callable[[MachineEvent], None]) -> None:
-        self._listeners.append(listener)
+        """Hear the machine's events from now on, and a fault that is still on (a printer
+        unreachable from the start) at once: a fault must never go unheard."""
+        with self._events_lock:
+            self._listeners.append(listener)
+            pending = self._fault_on
+        if pending is not None:
+            listener(pending)
 
     def _emit(self, event: MachineEvent) -> None:
-        for listener in self._listeners:
+        with self._events_lock:
+            if isinstance(event, Fault):
+                self._fault_on = event
+            elif isinstance(event, Recovered):
+                self._fault_on = None
+            listeners = list(self._listeners)
+        for listener in listeners:
             try:
                 listener(event)
             except Exception:  # a listener's bug must not stop the machine's safety logic

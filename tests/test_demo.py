@@ -20,12 +20,26 @@ from demo.processes import alive, start_time
 from tests.servers import BIN, free_port
 
 
+def free_ports(count: int = 3) -> int:
+    """The first of `count` consecutive free loopback ports (the demo's stations' screens)."""
+    while True:
+        first = free_port()
+        try:
+            for port in range(first + 1, first + count):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+
+
 class DemoProcess:
     def __init__(self, directory, hub_port: int, octoprint_port: int) -> None:
         self.directory, self.hub = directory, f"http://127.0.0.1:{hub_port}"
+        self.screen_port = free_ports(3)
         self.process = subprocess.Popen(
             [str(BIN / "fablab-demo"), "--dir", str(directory), "--hub-port", str(hub_port),
-             "--octoprint-port", str(octoprint_port)],
+             "--octoprint-port", str(octoprint_port), "--screen-port", str(self.screen_port)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, bufsize=1, env={**os.environ, "NO_COLOR": "1"},
             start_new_session=True,  # its own process group, killed whole if a test fails
@@ -87,6 +101,12 @@ def test_the_demo_shows_the_whole_flow_and_ctrl_c_stops_everything(demo):
     demo.expect(r"\[laser\]   decision granted")
     demo.expect(r"\[laser\]   machine unlocked for session")
     demo.expect(r"\[laser\] » Bonjour Amina")
+    # The laser's screen, which the banner named, shows what Amina reads at the machine.
+    assert re.search(
+        rf"1  laser +screen http://127.0.0.1:{demo.screen_port}/", "".join(demo.output)
+    )
+    view = requests.get(f"http://127.0.0.1:{demo.screen_port}/view.json", timeout=5).json()
+    assert (view["after"]["code"], view["after"]["title"]) == ("granted", "Bonjour Amina !")
     demo.wall_shows(r"laser</span>\s*<span class=\"state\">Occupée")
 
     demo.type("2")  # switch to the sewing station, then Karim (laser only) taps there
@@ -136,7 +156,8 @@ def test_a_port_in_use_is_named_before_anything_starts(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         result = subprocess.run(
-            [str(BIN / "fablab-demo"), "--dir", str(tmp_path / "demo"), "--hub-port", str(port)],
+            [str(BIN / "fablab-demo"), "--dir", str(tmp_path / "demo"), "--hub-port", str(port),
+             "--octoprint-port", str(free_port()), "--screen-port", str(free_ports(3))],
             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
         )  # fmt: skip
     assert result.returncode != 0
@@ -147,7 +168,9 @@ def test_a_port_in_use_is_named_before_anything_starts(tmp_path):
 def test_the_demo_leaves_a_directory_it_did_not_make_alone(tmp_path):
     (tmp_path / "precious.txt").write_text("not a demo")
     result = subprocess.run(
-        [str(BIN / "fablab-demo"), "--dir", str(tmp_path)], capture_output=True, text=True,
+        [str(BIN / "fablab-demo"), "--dir", str(tmp_path), "--hub-port", str(free_port()),
+         "--octoprint-port", str(free_port()), "--screen-port", str(free_ports(3))],
+        capture_output=True, text=True,
         timeout=60, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     assert result.returncode != 0
@@ -216,7 +239,9 @@ def test_a_leftover_from_an_older_demo_is_named_at_start(tmp_path):
              {"name": "laser", "pid": 999_999_999, "started": 1}]  # long gone
         ))  # fmt: skip
         result = subprocess.run(
-            [str(BIN / "fablab-demo"), "--dir", str(directory)], capture_output=True, text=True,
+            [str(BIN / "fablab-demo"), "--dir", str(directory), "--hub-port", str(free_port()),
+             "--octoprint-port", str(free_port()), "--screen-port", str(free_ports(3))],
+            capture_output=True, text=True,
             timeout=60, stdin=subprocess.DEVNULL,
         )  # fmt: skip
     finally:
@@ -234,7 +259,8 @@ def test_a_port_held_by_a_process_names_it(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         result = subprocess.run(
-            [str(BIN / "fablab-demo"), "--dir", str(tmp_path / "d"), "--octoprint-port", str(port)],
+            [str(BIN / "fablab-demo"), "--dir", str(tmp_path / "d"), "--octoprint-port", str(port),
+             "--hub-port", str(free_port()), "--screen-port", str(free_ports(3))],
             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
         )  # fmt: skip
     assert f"port {port} is in use by" in result.stderr

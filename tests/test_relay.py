@@ -140,3 +140,19 @@ def test_the_relay_is_off_after_sigterm_a_crash_or_interpreter_exit(tmp_path, ho
     child.communicate(timeout=20)
     states = __import__("json").loads(record.read_text())
     assert states[-2:] == [True, False], states
+
+
+def test_a_fault_that_is_still_on_is_heard_by_whoever_subscribes_later(pins):
+    """A printer unreachable from the start faults before the agent listens: it still hears it."""
+    from machines.base import Fault, Recovered
+
+    relay = RelayInterlock(pin=17, pin_factory=pins)
+    relay._emit(Fault("printer_unreachable", "OctoPrint does not answer"))
+    heard: list = []
+    relay.subscribe(heard.append)
+    assert [event.code for event in heard] == ["printer_unreachable"]
+    relay._emit(Recovered())
+    late: list = []
+    relay.subscribe(late.append)
+    assert late == [] and isinstance(heard[-1], Recovered)
+    relay.close()

@@ -161,3 +161,69 @@ def test_a_screen_that_cannot_be_served_leaves_the_station_deciding(tmp_path, hu
         finally:
             assert kiosk.stop() == 0
     assert any(f"screen: cannot serve on port {port}" in line for line in kiosk.log)
+
+
+def test_the_warning_before_the_end_and_the_machine_that_cannot_start(tmp_path, hub, residents):
+    """A session's maximum near, then reached; a laser whose extraction is off (its permit
+    input stays low on the simulated pins) refuses to start and says what to check."""
+    url, fablab, _ = hub
+    laser = 'kind = "laser"\npin = 17\nbeam_pin = 27\nextractor_pin = 22\npin_factory = "mock"\n'
+    short = screen_station(tmp_path / "short", url, fablab.tokens["laser"],
+                           max_session_minutes=0.12, warning_minutes=0.08)  # fmt: skip
+    blocked = screen_station(tmp_path / "blocked", url, fablab.tokens["couture"], machine=laser)
+    with chromium() as browser:
+        short.start().ready()
+        page = StationPage(browser, short.screen_url)
+        try:
+            page.shows("idle")
+            assert tap(short, "CAFEF00D") == "granted"
+            try:
+                warning = page.shows("warning", timeout=15)
+            except Exception:
+                print("".join(short.log), "".join(short.screen))
+                raise
+            assert warning["title"] == "Bientôt la fin" and warning["tone"] == "wait"
+            assert "La machine s'arrête dans" in warning["sentence"] and warning["clock"]
+            page.shoot("warning")
+            goodbye = page.shows("goodbye", timeout=15)
+            assert goodbye["sentence"].startswith("Le temps maximum est passé.")
+        finally:
+            page.close()
+            assert short.stop() == 0
+        blocked.start().ready()
+        page = StationPage(browser, blocked.screen_url)
+        try:
+            page.shows("idle")
+            assert tap(blocked, "8899AABB") == "granted"  # Lucas, trained on sewing
+            refused = page.shows("refused_by_machine")
+            assert (
+                refused["next"]
+                == "Vérifiez : l'aspiration. Sinon, appelez l'animateur ou l'animatrice."
+            )
+            page.shoot("refused-by-machine")
+        finally:
+            page.close()
+            assert blocked.stop() == 0
+
+
+def test_a_machine_in_fault_says_so_and_whom_to_call(tmp_path, hub, residents):
+    """A printer whose OctoPrint does not answer: the station is in fault, and says it."""
+    from demo.octoprint import free_port
+
+    url, _, db = hub
+    token = machines.add_machine(db, "imprimante", kind="printer", skill="couture", actor=ACTOR)
+    printer = f'kind = "printer"\nurl = "http://127.0.0.1:{free_port()}"\napi_key = "x"\n'
+    kiosk = screen_station(tmp_path / "printer", url, token, machine=printer)
+    kiosk.start().ready()
+    with chromium() as browser:
+        page = StationPage(browser, kiosk.screen_url)
+        try:
+            fault = page.shows("fault", timeout=20)
+            assert fault["title"] == "Machine bloquée" and fault["tone"] == "stop"
+            assert fault["next"].startswith("Appelez ")
+            page.shoot("fault")
+            assert tap(kiosk, "8899AABB") == "granted"  # decided as ever; the machine refuses
+            assert page.shows("machine_fault")["title"] == "Machine bloquée"
+        finally:
+            page.close()
+            assert kiosk.stop() == 0
