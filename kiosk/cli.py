@@ -43,9 +43,13 @@ def _load_config(config_path: str | None) -> Any:
 def run(config_path: str | None) -> None:
     """Run the station: read badges, decide, drive the machine, report to the hub."""
     import logging
+    import sys
 
     from kiosk.agent import Station
 
+    # The agent's loop shares the interpreter with its reader, hub, screen and voice threads:
+    # a shorter switch interval (5 ms by default) keeps a tap from waiting on them.
+    sys.setswitchinterval(0.001)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

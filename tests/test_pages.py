@@ -350,3 +350,26 @@ def test_skill_mistakes_are_explained_in_french(logged_in, fablab):
     taken = logged_in.post("/competences", data={"slug": "couture", "name_fr": "Couture",
                                                  "csrf_token": token})  # fmt: skip
     assert "Une compétence porte déjà cet identifiant." in taken.get_data(as_text=True)
+
+
+def test_a_persons_language_and_the_stations_languages_from_the_pages(logged_in, fablab, db):
+    from web.domain import settings
+
+    person = fablab.person("Aïcha K.", "DEADBEEF", decoupe_laser=2)
+    page = logged_in.get(f"/personnes/{person}")
+    assert "العربية · textes à relire" in page.get_data(as_text=True)
+    done = logged_in.post(f"/personnes/{person}/langue",
+                          data={"language": "ar", "csrf_token": csrf(page)})  # fmt: skip
+    assert done.status_code == 302 and people.get_person(db, person)["language"] == "ar"
+    bad = logged_in.post(f"/personnes/{person}/langue",
+                         data={"language": "xx", "csrf_token": csrf(page)})  # fmt: skip
+    assert bad.status_code == 400 and people.get_person(db, person)["language"] == "ar"
+
+    page = logged_in.get("/reglages")
+    html = page.get_data(as_text=True)
+    assert "Allez voir claire" not in html and "Allez voir Claire à l'accueil" in html
+    done = logged_in.post("/reglages", data={"contact_name": "Samia", "languages": ["fr", "en"],
+                                             "csrf_token": csrf(page)})  # fmt: skip
+    assert done.status_code == 302
+    assert settings.contact_name(db) == "Samia"
+    assert settings.station_languages(db) == ("fr", "en")  # Arabic hidden until reviewed

@@ -4,4 +4,14 @@ from flask import Blueprint
 
 bp = Blueprint("pages", __name__)
 
-from web.pages import auth, badges, exports, machines, people, public, today, welcome  # noqa: E402, F401  (registers the routes)
+from web.pages import (  # noqa: E402, F401  (registers the routes)
+    auth,
+    badges,
+    exports,
+    machines,
+    people,
+    public,
+    settings,
+    today,
+    welcome,
+)

@@ -11,6 +11,7 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
 )
 from wtforms.validators import (
@@ -21,7 +22,9 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from common.languages import LANGUAGES
 from common.uid import InvalidUid, normalise_uid
 
 AGE_BANDS = [
@@ -45,6 +48,16 @@ LEVELS = [
 REQUIRED = _l("Ce champ est obligatoire.")
 
 
+def station_language_choices() -> list[SelectChoice]:
+    """The stations' languages by their own names; those no native speaker has reviewed say
+    so (their texts may read oddly)."""
+    return [
+        SelectChoice(code, language.name if language.reviewed else f"{language.name} · "
+                     + str(_l("textes à relire")))
+        for code, language in LANGUAGES.items()
+    ]  # fmt: skip
+
+
 class LoginForm(FlaskForm):
     name = StringField(_l("Votre nom"), validators=[DataRequired(REQUIRED)])
     password = PasswordField(_l("Mot de passe"), validators=[DataRequired(REQUIRED)])
@@ -60,6 +73,33 @@ class PersonForm(FlaskForm):
     consent_statistics = BooleanField(_l("Accepte d'être compté·e dans les statistiques"))
     consent_partner_sharing = BooleanField(
         _l("Accepte que son parcours soit montré à son conseiller ou sa conseillère")
+    )
+    language = SelectField(
+        _l("Langue de l'écran et de la voix aux machines"),
+        choices=station_language_choices,
+        default="fr",
+    )
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(
+        _l("Langue de l'écran et de la voix aux machines"), choices=station_language_choices
+    )
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class StationSettingsForm(FlaskForm):
+    contact_name = StringField(
+        _l("Prénom de la personne à qui les machines envoient les gens (« Allez voir Claire »)"),
+        validators=[Length(max=40, message=_l("40 caractères au plus."))],
+    )
+    languages = CheckboxesField(
+        _l("Langues que les machines peuvent parler (le français toujours)"),
+        choices=station_language_choices,
     )
 
 

@@ -14,7 +14,14 @@ from web.db import fetch_all
 from web.domain import badges, enrolment, grants, people, skills
 from web.domain.errors import HubError, NotFound
 from web.pages import bp
-from web.pages.forms import BadgeForm, EmptyForm, GrantForm, PersonForm, ReasonForm
+from web.pages.forms import (
+    BadgeForm,
+    EmptyForm,
+    GrantForm,
+    LanguageForm,
+    PersonForm,
+    ReasonForm,
+)
 from web.pages.security import actor
 
 
@@ -63,6 +70,7 @@ def person_new() -> str | Response:
             gender=form.gender.data or None,
             consent_statistics=form.consent_statistics.data,
             consent_partner_sharing=form.consent_partner_sharing.data,
+            language=None if form.language.data == "fr" else form.language.data,
             actor=actor(),
         )
         flash(_("%(name)s est inscrit·e.", name=form.display_name.data))
@@ -79,14 +87,16 @@ def person(person_id: str) -> tuple[str, int]:
 def _person_page(person_id: str, status: int = 200, **forms: object) -> tuple[str, int]:
     """The person's page; after a failed form, that form again with its errors (nothing saved)."""
     db = get_db()
+    person_row = _person_or_404(person_id)
     context = {
-        "person": _person_or_404(person_id),
+        "person": person_row,
         "badges": fetch_all(db, BADGES, [person_id]),
         "trainings": grants.history(db, person_id),
         "sessions": fetch_all(db, RECENT_SESSIONS, [person_id]),
         "badge_form": BadgeForm(formdata=None),
         "grant_form": _grant_form(formdata=None),
         "reason_form": ReasonForm(formdata=None),
+        "language_form": LanguageForm(formdata=None, language=person_row["language"] or "fr"),
         "button": EmptyForm(),
         "waiting": request.args.get("attente", type=int),
         **forms,
@@ -124,6 +134,20 @@ def badge_add(person_id: str) -> tuple[str, int] | Response:
             flash(_("Badge enregistré."))
             return redirect(url_for("pages.person", person_id=person_id))
     return _person_page(person_id, 400, badge_form=form)
+
+
+@bp.post("/personnes/<person_id>/langue")
+@login_required
+def person_language(person_id: str) -> tuple[str, int] | Response:
+    """The language the stations' screens and voice use for this person."""
+    _person_or_404(person_id)
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        return _person_page(person_id, 400, language_form=form)
+    chosen = None if form.language.data == "fr" else form.language.data
+    people.set_language(get_db(), person_id, chosen, actor=actor())
+    flash(_("Langue enregistrée. Les machines la parleront dans quelques secondes."))
+    return redirect(url_for("pages.person", person_id=person_id))
 
 
 @bp.post("/personnes/<person_id>/badge/attente")
