@@ -1,8 +1,10 @@
 """The station's copy of its access list: parsed, checked, kept on disk, looked up by badge.
 
-The hub sends each badge as a keyed hash; the station hashes a tapped UID with
-the same key and looks it up. The file on disk lets a station rebooted while
-the hub is down decide as before; a corrupt file is reported, never trusted.
+The hub sends only the badges that matter to this machine (people trained on its skill,
+facilitators), each as a memory-hard hash under this station's own salt, with a person id
+of this station's own; the station hashes a tapped UID the same way and looks it up. A
+badge not on the list is "unknown" here. The file on disk lets a station rebooted while the
+hub is down decide as before; a corrupt file is reported, never trusted.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from common.uid import keyed_hash
+from common.uid import BadgeHash
 
 
 class AccessListInvalid(ValueError):
@@ -37,7 +39,7 @@ class AccessList:
     etag: str | None
     machine: dict[str, Any]
     skill: dict[str, Any] | None
-    key: bytes
+    badge_hash: BadgeHash
     entries: dict[str, Entry]
     contact: str = ""  # whom residents are sent to ("Allez voir Claire")
 
@@ -50,21 +52,21 @@ class AccessList:
         return (self.skill or {}).get("inactivity_months")
 
     def lookup(self, uid: str) -> Entry | None:
-        return self.entries.get(keyed_hash(self.key, uid))
+        return self.entries.get(self.badge_hash.of(uid))
 
     @classmethod
     def from_json(cls, body: Any, etag: str | None) -> AccessList:
         try:
             machine, skill = body["machine"], body["skill"]
-            key = bytes.fromhex(body["badge_hash"]["key"])
+            badge_hash = BadgeHash.from_description(body["badge_hash"])
             entries = {item["hash"]: _entry(item) for item in body["badges"]}
-            if not isinstance(machine, dict) or not key:
-                raise TypeError("machine or key")
+            if not isinstance(machine, dict):
+                raise TypeError("machine")
             contact = str((body.get("fablab") or {}).get("contact") or "")
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise AccessListInvalid(f"not an access list: {error!r}") from None
-        return cls(etag=etag, machine=machine, skill=skill, key=key, entries=entries,
-                   contact=contact)  # fmt: skip
+        return cls(etag=etag, machine=machine, skill=skill, badge_hash=badge_hash,
+                   entries=entries, contact=contact)  # fmt: skip
 
 
 def _entry(item: dict[str, Any]) -> Entry:

@@ -266,9 +266,9 @@ REFUSALS: dict[str, tuple[str, str, str, str]] = {
     # code: (pictogram, title, sentence, next step)
     "unknown_badge": (
         "user-question",
-        N_("Badge inconnu"),
+        N_("Pas pour cette machine"),
         N_("Ce badge n'ouvre pas cette machine."),
-        N_("Allez voir {who} à l'accueil."),
+        N_("Pour apprendre à l'utiliser, allez voir {who} à l'accueil."),
     ),
     "not_trained": (
         "school",

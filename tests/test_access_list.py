@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from common.uid import keyed_hash
+from common.uid import BadgeHash
 from tests.conftest import event
 from web.domain import badges, grants, machines, people
 
@@ -22,14 +22,19 @@ def by_hash(body):
 
 
 def entry_for(body, uid):
-    return by_hash(body).get(keyed_hash(bytes.fromhex(body["badge_hash"]["key"]), uid))
+    return by_hash(body).get(BadgeHash.from_description(body["badge_hash"]).of(uid))
 
 
-def test_a_station_gets_its_machine_its_skill_and_every_badge_in_use(client, fablab, db):
+def test_a_station_gets_its_machine_its_skill_and_only_the_badges_that_matter(client, fablab, db):
+    from web.domain import facilitators
+
     amina = fablab.person("Amina Benali", "04A1B2C3D4E5F6", decoupe_laser=3)
-    karim = fablab.person("Karim Diallo", "DEADBEEF", decoupe_laser=1, couture=2)
-    lucas = fablab.person("Lucas Petit", "CAFEF00D", couture=3)
+    fablab.person("Karim Diallo", "DEADBEEF", decoupe_laser=1, couture=2)
+    fablab.person("Lucas Petit", "CAFEF00D", couture=3)  # not trained on the laser
     fablab.person("No Badge", None, decoupe_laser=2)
+    claire = fablab.person("Claire M.", "0A0B0C0D")  # the facilitator, with her badge
+    facilitators.add_facilitator(db, "claire", "un-mot-de-passe-long", person_id=claire,
+                                 actor=ACTOR)  # fmt: skip
 
     body = fetch(client, fablab).get_json()
     assert body["machine"] == {
@@ -42,27 +47,29 @@ def test_a_station_gets_its_machine_its_skill_and_every_badge_in_use(client, fab
     }
     assert body["skill"]["slug"] == "decoupe-laser"
     assert body["skill"]["inactivity_months"] == 6
-    assert len(body["badges"]) == 3
+    assert len(body["badges"]) == 3  # Amina, Karim, Claire; not Lucas, not the badgeless
+    assert entry_for(body, "CAFEF00D") is None
 
     today = date.today().isoformat()
-    assert entry_for(body, "04A1B2C3D4E5F6") == {
-        "hash": keyed_hash(bytes.fromhex(body["badge_hash"]["key"]), "04A1B2C3D4E5F6"),
-        "person": amina,
+    entry = entry_for(body, "04A1B2C3D4E5F6")
+    assert entry == {
+        "hash": BadgeHash.from_description(body["badge_hash"]).of("04A1B2C3D4E5F6"),
+        "person": entry["person"],
         "first_name": "Amina",
         "level": 3,
         "supervisor": True,
-        "valid_until": entry_for(body, "04A1B2C3D4E5F6")["valid_until"],
+        "valid_until": entry["valid_until"],
         "last_practice": today,
     }
+    assert entry["person"] != amina and len(entry["person"]) == 8  # this station's id for her
     assert entry_for(body, "DEADBEEF")["level"] == 1
     assert entry_for(body, "DEADBEEF")["supervisor"] is False
-    # Trained on another skill only: listed so the station can say "not trained", without a name.
-    assert entry_for(body, "CAFEF00D") == {
-        "hash": entry_for(body, "CAFEF00D")["hash"],
-        "person": lucas,
+    assert {k: v for k, v in entry_for(body, "0A0B0C0D").items() if k != "hash"} == {
+        "person": entry_for(body, "0A0B0C0D")["person"],
+        "first_name": "Claire",
         "level": None,
+        "supervisor": True,
     }
-    assert karim != lucas
 
 
 def test_a_station_never_receives_uids_or_full_names(client, fablab):
@@ -72,12 +79,35 @@ def test_a_station_never_receives_uids_or_full_names(client, fablab):
     assert "Benali" not in raw
 
 
-def test_each_station_hashes_with_its_own_key(client, fablab):
-    fablab.person("Amina", "DEADBEEF", decoupe_laser=2, couture=2)
+def test_each_station_has_its_own_salt_and_its_own_ids_for_people(client, fablab):
+    amina = fablab.person("Amina", "DEADBEEF", decoupe_laser=2, couture=2)
     laser = fetch(client, fablab, "laser").get_json()
     sewing = fetch(client, fablab, "couture").get_json()
-    assert laser["badge_hash"]["key"] != sewing["badge_hash"]["key"]
+    assert laser["badge_hash"]["salt"] != sewing["badge_hash"]["salt"]
     assert set(by_hash(laser)).isdisjoint(by_hash(sewing))
+    ids = {entry_for(laser, "DEADBEEF")["person"], entry_for(sewing, "DEADBEEF")["person"]}
+    assert len(ids) == 2 and amina not in ids  # two lists cannot be matched by person either
+
+
+def test_the_badge_hash_is_memory_hard_and_stated_in_the_list(client, fablab):
+    """scrypt with at least 2 MiB per guess (its cost in time is measured by make bench)."""
+    fablab.person("Amina", "DEADBEEF", decoupe_laser=2)
+    stated = fetch(client, fablab).get_json()["badge_hash"]
+    assert stated["algorithm"] == "scrypt" and len(bytes.fromhex(stated["salt"])) == 16
+    assert 128 * stated["n"] * stated["r"] >= 2 * 1024 * 1024
+
+
+def test_events_naming_a_stations_own_id_are_filed_under_the_person(client, fablab, db):
+    amina = fablab.person("Amina", "DEADBEEF", decoupe_laser=2)
+    alias = entry_for(fetch(client, fablab).get_json(), "DEADBEEF")["person"]
+    session = "9b2f1c3e-0000-4000-8000-0000000000aa"
+    answer = client.post("/api/v1/events", headers=fablab.auth(), json={"events": [
+        event("session_started", session=session, person=alias, level=2),
+        event("denied", reason="lapsed", person="ZZZZ0000"),
+    ]}).get_json()  # fmt: skip
+    assert len(answer["accepted"]) == 1
+    assert answer["rejected"][0]["reason"] == "person: nobody known to this station as ZZZZ0000"
+    assert db.execute("SELECT person_id FROM sessions").fetchone()[0] == amina
 
 
 def test_revoked_badges_and_revoked_or_suspended_trainings(client, fablab, db):
@@ -86,9 +116,11 @@ def test_revoked_badges_and_revoked_or_suspended_trainings(client, fablab, db):
     badges.revoke_badge(db, "DEADBEEF", reason="lost", actor=ACTOR)
     grants.suspend(db, karim, "decoupe-laser", reason="check", actor=ACTOR)
     body = fetch(client, fablab).get_json()
-    assert entry_for(body, "DEADBEEF") is None
-    assert entry_for(body, "CAFEF00D")["level"] is None
-    assert amina
+    assert entry_for(body, "DEADBEEF") is None  # a lost badge opens nothing
+    assert entry_for(body, "CAFEF00D")["level"] is None  # suspended: known, not trained now
+    grants.revoke(db, amina, "decoupe-laser", reason="unsafe", actor=ACTOR)
+    badges.assign_badge(db, amina, "11223344", actor=ACTOR)
+    assert entry_for(fetch(client, fablab).get_json(), "11223344") is None  # revoked: unknown
 
 
 def test_expired_trainings_stay_listed_with_their_dates(client, fablab, db):
@@ -201,7 +233,7 @@ def test_a_long_poll_wakes_up_on_any_change_the_list_depends_on(app, fablab, db,
     body = _long_poll_across(app, fablab, lambda: CHANGES[change](db, amina))
     entry = entry_for(body, "DEADBEEF")
     expected = {
-        "training revoked": lambda: entry["level"] is None,
+        "training revoked": lambda: entry is None,  # no longer listed: unknown here
         "badge revoked": lambda: entry is None,
         "person renamed": lambda: entry["first_name"] == "Aminata",
         "machine out of service": lambda: body["machine"]["out_of_service"],

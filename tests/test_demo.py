@@ -112,9 +112,9 @@ def test_the_demo_shows_the_whole_flow_and_ctrl_c_stops_everything(demo):
     demo.type("2")  # switch to the sewing station, then Karim (laser only) taps there
     demo.expect(r"Now tapping on the couture station")
     demo.type("b")
-    demo.expect(r"\[couture\]   decision denied:not_trained")
+    demo.expect(r"\[couture\]   decision denied:unknown_badge")  # not trained: not listed
     demo.expect(r"\[couture\]   voyants: ○ vert  ◐ \(clignote\) rouge")
-    demo.expect(r"\[couture\] » Formation nécessaire\. Pour cette machine, il faut la formation")
+    demo.expect(r"\[couture\] » Pas pour cette machine\. Ce badge n'ouvre pas cette machine\.")
 
     demo.type("3 d")  # Fatou unlocks the printer through OctoPrint, then prints from its page
     demo.expect(r"\[imprimante-3d\]   machine unlocked", timeout=30)
@@ -146,7 +146,9 @@ def test_the_demo_shows_the_whole_flow_and_ctrl_c_stops_everything(demo):
         ).fetchall()
     )
     assert sessions["laser"] == "shutdown"
-    refusals = hub.execute("SELECT count(*) FROM events WHERE type = 'denied'").fetchone()[0]
+    refusals = hub.execute(
+        "SELECT count(*) FROM events WHERE type IN ('denied', 'unknown_badge')"
+    ).fetchone()[0]
     assert refusals == 1
 
 

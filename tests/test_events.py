@@ -79,7 +79,7 @@ def test_a_bad_event_is_rejected_with_a_reason_and_the_good_ones_go_through(clie
     assert "id" in reasons[1]
     assert "unknown event type 'teleport'" in reasons[2]
     assert "person" in reasons[3]
-    assert "unknown person ZZZZ0000" in reasons[4]
+    assert "nobody known to this station as ZZZZ0000" in reasons[4]
     assert reasons[5].startswith("uid:")
     assert reasons[6].startswith("at:")
     assert reasons[7].startswith("at:")

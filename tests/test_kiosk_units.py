@@ -24,15 +24,15 @@ TODAY = date(2026, 11, 23)
 
 
 def listed(entries, out_of_service=False, inactivity=6):
-    from common.uid import keyed_hash
+    from common.uid import BadgeHash
 
-    key = b"k" * 32
+    scheme = BadgeHash(salt=b"s" * 16)
     return AccessList.from_json(
         {
             "machine": {"name": "laser", "out_of_service": out_of_service},
             "skill": {"slug": "laser", "inactivity_months": inactivity},
-            "badge_hash": {"algorithm": "hmac-sha256", "key": key.hex()},
-            "badges": [{"hash": keyed_hash(key, uid), **entry} for uid, entry in entries.items()],
+            "badge_hash": scheme.describe(),
+            "badges": [{"hash": scheme.of(uid), **entry} for uid, entry in entries.items()],
         },
         '"e"',
     )

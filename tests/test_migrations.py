@@ -34,20 +34,41 @@ def test_an_empty_file_gets_the_whole_schema_and_settings(tmp_path):
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
-        secret = db.execute("SELECT value FROM settings WHERE key = 'badge_hash_secret'").fetchone()
-        assert len(bytes.fromhex(secret[0])) == 32
+        assert db.execute("SELECT count(*) FROM settings").fetchone()[0] == 0  # no secret
     finally:
         db.close()
 
 
-def test_each_database_gets_its_own_badge_secret(tmp_path):
-    secrets = []
-    for name in ("a.db", "b.db"):
-        db = open_database(tmp_path / name)
-        migrate(db)
-        secrets.append(db.execute("SELECT value FROM settings").fetchone()[0])
+def test_secrets_live_in_their_own_file_and_an_older_hubs_are_moved_there(tmp_path):
+    """A hub from before kept its secrets in the database: `init` moves them to the file,
+    unchanged, and leaves no trace of them in the database file or its log."""
+    from web import secrets
+
+    db = open_database(tmp_path / "old.db")
+    db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    for name, function in MIGRATIONS:
+        if name >= "0009":
+            break
+        function(db)
+        db.execute("INSERT INTO _migrations VALUES (?, 'before')", [name])
+    db.conn.commit()
+    kept = dict(db.execute("SELECT key, value FROM settings").fetchall())
+    assert set(kept) == {"badge_hash_secret", "web_secret_key", "credential_signing_key"}
+    secrets.use(tmp_path / "secrets.toml")
+    try:
+        assert migrate(db) == ["0009_secrets_out_of_the_database"]
+        moved = secrets.get()
+        assert moved.badge.hex() == kept["badge_hash_secret"]
+        assert moved.web == kept["web_secret_key"]
+        assert moved.credential_key["pem"].strip() == kept["credential_signing_key"].strip()
+        assert (tmp_path / "secrets.toml").stat().st_mode & 0o777 == 0o600
         db.close()
-    assert secrets[0] != secrets[1]
+        on_disk = b"".join(path.read_bytes() for path in tmp_path.glob("old.db*"))
+        pem_body = kept["credential_signing_key"].strip().splitlines()[1]
+        for value in (kept["badge_hash_secret"], kept["web_secret_key"], pem_body):
+            assert value.encode() not in on_disk
+    finally:
+        secrets.use(None)
 
 
 def test_a_failing_migration_leaves_nothing_behind(tmp_path, monkeypatch):

@@ -16,7 +16,8 @@ def test_the_decision_table_end_to_end(tmp_path, hub, residents):
     kiosk = station(tmp_path, url, fablab, supervisor_window_seconds=30).start().ready()
     try:
         assert kiosk.decide("CAFEBABE") == "denied:unknown_badge"
-        assert kiosk.decide("8899AABB") == "denied:not_trained"
+        assert kiosk.decide("8899AABB") == "denied:unknown_badge"  # not on the laser's list
+        assert kiosk.decide("55667788") == "denied:not_trained"  # suspended
         assert kiosk.decide("12345678") == "denied:expired"
         assert kiosk.decide("11223344") == "denied:lapsed"
         # Découverte: waits for a référent, who taps too.
@@ -36,9 +37,9 @@ def test_the_decision_table_end_to_end(tmp_path, hub, residents):
         # Out of service at the hub: the station hears it within seconds.
         machines.set_out_of_service(db, "laser", "Lentille cassée", actor=ACTOR)
         deadline = time.monotonic() + 5
-        while kiosk.decide("8899AABB") != "denied:out_of_service":
+        while kiosk.decide("55667788") != "denied:out_of_service":
             assert time.monotonic() < deadline, "out of service did not reach the station"
-        wait_until(lambda: {"reason": "out_of_service", "person": residents["lucas"]}
+        wait_until(lambda: {"reason": "out_of_service", "person": residents["nour"]}
                    in hub_events(db, "denied"), what="the refusal at the hub")  # fmt: skip
         wait_until(
             lambda: (
@@ -70,7 +71,7 @@ def test_a_revoked_training_is_refused_within_five_seconds(tmp_path, hub, reside
         revoked = time.monotonic()
         kiosk.wait_for(r"access list \S+: \d+ badges", timeout=5)
         assert time.monotonic() - revoked < 5
-        assert kiosk.decide("CAFEF00D") == "denied:not_trained"
+        assert kiosk.decide("CAFEF00D") == "denied:unknown_badge"  # off the laser's list
     finally:
         kiosk.stop()
 
@@ -89,7 +90,7 @@ def test_with_the_hub_down_taps_are_decided_the_same_and_events_arrive_once(
     for _ in range(3):
         assert kiosk.decide("CAFEF00D") == "granted"  # in
         assert kiosk.decide("CAFEF00D") == "granted"  # out
-    assert kiosk.decide("8899AABB") == "denied:not_trained"
+    assert kiosk.decide("55667788") == "denied:not_trained"
     assert kiosk.decide("CAFEBABE") == "denied:unknown_badge"
     assert len(sessions.list_sessions(db)) == 1
     # Back on the same address: everything arrives, once.
@@ -194,7 +195,7 @@ def test_a_hub_answering_garbage_changes_no_decision(tmp_path, hub, residents):
         kiosk.start()
         kiosk.wait_for("not JSON")
         assert kiosk.decide("CAFEF00D") == "granted"
-        assert kiosk.decide("8899AABB") == "denied:not_trained"
+        assert kiosk.decide("55667788") == "denied:not_trained"
         assert kiosk.process.poll() is None
     finally:
         assert kiosk.stop() == 0

@@ -51,13 +51,16 @@ def test_every_refusal_has_its_own_screen_and_says_what_to_do(laser, db):
     page.shoot("idle")
     assert serious(page.page) == []
     seen = {}
-    for uid, code in (("CAFEBABE", "unknown_badge"), ("8899AABB", "not_trained"),
+    for uid, code in (("CAFEBABE", "unknown_badge"), ("55667788", "not_trained"),
                       ("12345678", "expired"), ("11223344", "lapsed")):  # fmt: skip
         assert tap(kiosk, uid) == f"denied:{code}"
         seen[code] = page.shows(code)
         page.shoot(f"refused-{code}")
         assert serious(page.page) == [], code
-    assert seen["unknown_badge"]["next"] == "Allez voir Claire à l'accueil."
+    assert (
+        seen["unknown_badge"]["next"]
+        == "Pour apprendre à l'utiliser, allez voir Claire à l'accueil."
+    )
     assert "« Découpe laser »" in seen["not_trained"]["sentence"]
     assert seen["not_trained"]["next"] == "Demandez cette formation à Claire."
     # Someone works; a Découverte badge is refused: the machine is busy.

@@ -35,8 +35,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
 
+    from web import secrets
+
+    secrets.use(app.config.get("SECRETS_FILE"))
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _web_secret(app.config["DATABASE"])
+        app.config["SECRET_KEY"] = _web_secret()
     app.config.update(
         # Behind HTTPS (a reverse proxy), set FABLAB_HTTPS=1 so cookies only travel encrypted.
         SESSION_COOKIE_SECURE=os.environ.get("FABLAB_HTTPS") == "1",
@@ -64,18 +67,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def _web_secret(path: str) -> str | None:
-    """The cookie-signing key made at `init` (None before the database exists)."""
-    if not Path(path).exists():
-        return None
-    db = open_database(path)
+def _web_secret() -> str | None:
+    """The cookie-signing key, from the secrets file (None before `init` made it: the pages
+    then fail loudly; the station API still answers)."""
+    from web import secrets
+
     try:
-        row = db.execute("SELECT value FROM settings WHERE key = 'web_secret_key'").fetchone()
-    except Exception:  # not initialised yet: pages will fail loudly, the API still answers
-        row = None
-    finally:
-        db.close()
-    return row[0] if row else None
+        return secrets.get().web
+    except secrets.SecretsError:
+        return None
 
 
 class ConnectionPerThread:

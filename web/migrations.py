@@ -58,6 +58,8 @@ def migrate(db: Database) -> list[str]:
                 "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", [name, now_iso()]
             )
         ran.append(name)
+    if ran:  # nothing a migration removed stays in the write-ahead log
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return ran
 
 
@@ -359,3 +361,48 @@ def _station_screen(db: Database) -> None:
             f"WHEN {row}.key IN ('contact_name', 'station_languages') "
             "BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END"
         )
+
+
+_SECRET_SETTINGS = ("badge_hash_secret", "web_secret_key", "credential_signing_key")
+
+
+@migration("0009_secrets_out_of_the_database")
+def _secrets_out(db: Database) -> None:
+    """The hub's secrets move to their own file (web/secrets.py): a copy of the database no
+    longer gives a login, the badges or a signature. Zeroed where they were (secure_delete);
+    `migrate` then empties the write-ahead log."""
+    from web import secrets
+
+    kept = dict(
+        db.execute(
+            f"SELECT key, value FROM settings WHERE key IN ({','.join('?' * 3)})",
+            list(_SECRET_SETTINGS),
+        ).fetchall()
+    )
+    signing = kept.get("credential_signing_key")
+    secrets.ensure(
+        {
+            "badge": kept.get("badge_hash_secret"),
+            "web": kept.get("web_secret_key"),
+            "credential_key": {"kid": "key-1", "pem": signing, "created": ""} if signing else None,
+        }
+    )
+    db.execute("PRAGMA secure_delete = ON")
+    db.execute(f"DELETE FROM settings WHERE key IN ({','.join('?' * 3)})", list(_SECRET_SETTINGS))
+
+
+@migration("0010_badge_hashes")
+def _badge_hashes(db: Database) -> None:
+    """The stations' badge hashes the hub has made (slow on purpose: scrypt), by salt, so a
+    list is rebuilt in milliseconds; erased with the badge."""
+    db.execute(
+        """
+        CREATE TABLE badge_hashes (
+            salt TEXT NOT NULL,
+            uid  TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            PRIMARY KEY (salt, uid)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX badge_hashes_uid ON badge_hashes(uid)")

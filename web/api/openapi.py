@@ -69,10 +69,17 @@ _ACCESS_LIST = {
         },
         "badge_hash": {
             "type": "object",
-            "description": "Hash a tapped UID (upper-case hex) with HMAC-SHA256 under this key "
-            "and look the hex digest up in `badges`",
-            "required": ["algorithm", "key"],
-            "properties": {"algorithm": {"const": "hmac-sha256"}, "key": {"type": "string"}},
+            "description": "Hash a tapped UID (upper-case hex, ASCII) with scrypt under this salt "
+            "and these parameters, and look the hex digest up in `badges`",
+            "required": ["algorithm", "salt", "n", "r", "p", "length"],
+            "properties": {
+                "algorithm": {"const": "scrypt"},
+                "salt": {"type": "string", "description": "hex; this station's own"},
+                "n": {"type": "integer"},
+                "r": {"type": "integer"},
+                "p": {"type": "integer"},
+                "length": {"type": "integer", "description": "bytes of the digest"},
+            },
         },
         "badges": {
             "type": "array",
@@ -81,7 +88,11 @@ _ACCESS_LIST = {
                 "required": ["hash", "person", "level"],
                 "properties": {
                     "hash": BADGE_HASH,
-                    "person": PERSON_ID,
+                    "person": {
+                        **PERSON_ID,
+                        "description": "The person's id for this "
+                        "station only; events about them name it",
+                    },
                     "level": {
                         "type": ["integer", "null"],
                         "minimum": 1,

@@ -74,9 +74,19 @@ def _default_db() -> str:
     type=click.Path(dir_okay=False),
     help="The hub's SQLite file (default: $FABLAB_DB, else fablab.db in the instance folder).",
 )
+@click.option(
+    "--secrets",
+    "secrets_path",
+    envvar="FABLAB_SECRETS",
+    type=click.Path(dir_okay=False),
+    help="The hub's secrets file (default: $FABLAB_SECRETS, else /etc/fablab/secrets.toml).",
+)
 @click.pass_context
-def main(ctx: click.Context, db_path: str | None) -> None:
+def main(ctx: click.Context, db_path: str | None, secrets_path: str | None) -> None:
     """Run and administer the fablab hub: people, badges, machines, trainings, sessions."""
+    from web import secrets
+
+    secrets.use(secrets_path)
     hub = Hub(db_path or _default_db())
     ctx.obj = hub
     ctx.call_on_close(hub.close)

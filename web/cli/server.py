@@ -15,10 +15,23 @@ from web.migrations import migrate
 @main.command()
 @click.pass_obj
 def init(hub: Hub) -> None:
-    """Create the database, or bring it up to date (safe to run again)."""
+    """Create the database and the secrets file, or bring them up to date (safe to run again)."""
+    from web import secrets
+
     ran = migrate(hub.open(require_schema=False))
     state = f"applied {len(ran)} migration(s)" if ran else "already up to date"
     click.echo(f"Database {hub.path}: {state}.")
+    try:
+        found, made = secrets.ensure()
+    except secrets.SecretsError as problem:
+        raise click.ClickException(str(problem)) from None
+    if made and not ran:
+        click.echo("No secrets file was found for this database: new secrets were made. Stations "
+                   "get new lists, facilitators log in again; credentials signed before no longer "
+                   "verify unless the old file is put back.", err=True)  # fmt: skip
+    mode = found.path.stat().st_mode & 0o777
+    note = "" if mode & 0o077 == 0 else f" WARNING: mode {mode:o}, others can read it (chmod 600)"
+    click.echo(f"Secrets: {found.path}{' (made now)' if made else ''}.{note}")
 
 
 @main.command()
@@ -42,7 +55,9 @@ def serve(hub: Hub, host: str, port: int, threads: int) -> None:
 
     migrate(hub.open(require_schema=False))
     hub.close()
-    app = create_app({"DATABASE": hub.path})
+    from web import secrets
+
+    app = create_app({"DATABASE": hub.path, "SECRETS_FILE": str(secrets.location())})
     click.echo(f"Hub serving {hub.path} on http://{host}:{port}/ (Ctrl-C to stop)")
     click.echo(f"  station API: http://{host}:{port}/api/v1/ (described at /api/v1/openapi.json)")
     waitress.serve(app, host=host, port=port, threads=threads, ident="fablab-hub")
@@ -104,3 +119,29 @@ def demo_data(db: Database, actor: str, as_json: bool) -> None:
         f"  curl -H 'Authorization: Bearer {loaded['tokens']['laser']}' "
         "http://127.0.0.1:5000/api/v1/access-list"
     )
+
+
+@main.group("secrets")
+def secrets_group() -> None:
+    """The hub's secrets file (kept out of the database and its backups)."""
+
+
+@secrets_group.command("rotate")
+@click.argument("name", type=click.Choice(["badge", "web", "credentials"]))
+@click.pass_obj
+def secrets_rotate(hub: Hub, name: str) -> None:
+    """Give the secret NAME a new value. badge: stations get new lists; web: everyone logs in
+    again; credentials: new credentials get a new key, the old ones still verify."""
+    from web import secrets
+    from web.domain import audit
+
+    try:
+        rotated = secrets.rotate(name)
+    except secrets.SecretsError as problem:
+        raise click.ClickException(str(problem)) from None
+    db = hub.open()
+    if name == "badge":  # the lists depend on it: wake the stations
+        db.execute("UPDATE revision SET value = value + 1 WHERE id = 1")
+    audit.record(db, hub.actor, "secrets.rotate", name)
+    db.conn.commit()
+    click.echo(f"Secret {name} rotated in {rotated.path}.")

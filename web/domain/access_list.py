@@ -1,17 +1,19 @@
-"""The access list: everything one station needs to decide a tap on its own, offline.
+"""The access list: everything one station needs to decide a tap on its own, offline, and
+no more than that.
 
-For the station's machine: its settings (out of service?), its skill's rules,
-the key it hashes UIDs with, and one entry per badge in use. An entry of a
-person trained on the skill (an active grant, even if expired or lapsed, so the
-station can say which) carries the level, valid-until and last-practice dates
-and a first name to greet with. Anyone else's badge is listed with the person's
-pseudonymous id only, so the station tells "not trained" from "unknown card"
-without holding names it does not need.
+For the station's machine: its settings (out of service?), its skill's rules, how it hashes
+UIDs (scrypt under its own salt), and one entry per badge that matters to it: people with a
+current training on its skill (even expired or lapsed, or suspended, so the station can say
+which) and facilitators, who may supervise. Anyone else's badge is not listed: the station
+calls it unknown, and tells them where to go. An entry carries the person's id *for this
+station* (web/domain/station_identity.py), a first name to greet with, the level,
+valid-until and last-practice dates and the language to speak. The entrance (`checkin`)
+lists every badge: it greets everyone.
 
-The content does not depend on the current time, so its SHA-256 is a stable
-ETag. Building it costs tens of milliseconds; `AccessListCache` rebuilds only
-when the database's `revision` (bumped by triggers on every table the list
-reads) has moved, which makes a 304 one indexed read.
+The content does not depend on the current time, so its SHA-256 is a stable ETag. Building
+it costs tens of milliseconds; `AccessListCache` rebuilds only when the database's
+`revision` (bumped by triggers on every table the list reads) has moved, which makes a 304
+one indexed read.
 """
 
 from __future__ import annotations
@@ -19,19 +21,13 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from functools import lru_cache
 from typing import Any
 
 from sqlite_utils import Database
 
-from common.uid import keyed_hash
-from web.domain.badges import station_key
+from web.domain import station_identity
 from web.domain.people import first_name
 from web.domain.settings import contact_name, station_languages
-
-# A station's key never changes, so neither do its badges' hashes: remembering them
-# takes a third off rebuilding a 2,000-badge list (20 stations x 2,500 badges fit).
-_station_hash = lru_cache(maxsize=50_000)(keyed_hash)
 
 
 def current_revision(db: Database) -> int:
@@ -52,11 +48,10 @@ def build(db: Database, machine_id: int) -> dict[str, Any]:
     ).fetchone()
     (name, display_name, kind, out_of_service, reason, settings, skill_id, *skill) = machine
     languages = station_languages(db)
-    key = station_key(db, machine_id)
     rows = db.execute(
         """
         SELECT badges.uid, people.id, people.display_name, people.language,
-               grants.level, grants.valid_until,
+               grants.level, grants.status, grants.valid_until,
                -- The training day counts as practice.
                max(date(grants.granted_at), coalesce(date(practice.last_at), '')),
                EXISTS (SELECT 1 FROM facilitators
@@ -65,33 +60,33 @@ def build(db: Database, machine_id: int) -> dict[str, Any]:
         FROM badges
         JOIN people ON people.id = badges.person_id AND people.erased_at IS NULL
         LEFT JOIN grants ON grants.person_id = people.id AND grants.skill_id = :skill
-                        AND grants.status = 'active'
+                        AND grants.status IN ('active', 'suspended')
         LEFT JOIN practice ON practice.person_id = people.id AND practice.skill_id = :skill
         WHERE badges.revoked_at IS NULL
+          AND (:everyone OR grants.id IS NOT NULL OR EXISTS (
+                SELECT 1 FROM facilitators WHERE facilitators.person_id = people.id
+                  AND facilitators.disabled_at IS NULL))
         """,
-        {"skill": skill_id},
+        {"skill": skill_id, "everyone": kind == "checkin"},
     ).fetchall()
+    scheme = station_identity.badge_hash(machine_id)
+    hashed = station_identity.hashes(db, scheme, [row[0] for row in rows])
+    aliases = station_identity.aliases(machine_id, [row[1] for row in rows])
     badges = []
-    for (
-        uid,
-        person,
-        person_name,
-        language,
-        level,
-        valid_until,
-        last_practice,
-        facilitator,
-    ) in rows:
-        entry: dict[str, Any] = {"hash": _station_hash(key, uid), "person": person, "level": level}
-        supervisor = bool(facilitator) or level == 3
-        if level is not None or supervisor or kind == "checkin":  # the entrance greets everyone
-            entry["first_name"] = first_name(person_name)
-            entry["supervisor"] = supervisor
-            if language in languages and language != "fr":
-                entry["language"] = language
+    for uid, person, person_name, language, level, status, valid_until, practised, staff in rows:
+        level = level if status == "active" else None  # suspended: known, not trained now
+        entry: dict[str, Any] = {
+            "hash": hashed[uid],
+            "person": aliases[person],
+            "level": level,
+            "first_name": first_name(person_name),
+            "supervisor": bool(staff) or level == 3,
+        }
+        if language in languages and language != "fr":
+            entry["language"] = language
         if level is not None:
             entry["valid_until"] = valid_until
-            entry["last_practice"] = last_practice
+            entry["last_practice"] = practised
         badges.append(entry)
     badges.sort(key=lambda entry: entry["hash"])
     return {
@@ -113,7 +108,7 @@ def build(db: Database, machine_id: int) -> dict[str, Any]:
         )
         if skill_id is not None
         else None,
-        "badge_hash": {"algorithm": "hmac-sha256", "key": key.hex()},
+        "badge_hash": scheme.describe(),
         "badges": badges,
     }
 

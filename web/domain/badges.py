@@ -60,7 +60,8 @@ def owner_of(db: Database, uid: str) -> dict[str, Any] | None:
 
 def station_key(db: Database, machine_id: int) -> bytes:
     """The key a given station hashes UIDs with, derived from the hub's secret."""
-    secret = db.execute("SELECT value FROM settings WHERE key = 'badge_hash_secret'").fetchone()[0]
+    from web import secrets
+
     return hmac.new(
-        bytes.fromhex(secret), f"badge-hash/v1/{machine_id}".encode(), hashlib.sha256
+        secrets.get().badge, f"badge-hash/v1/{machine_id}".encode(), hashlib.sha256
     ).digest()

@@ -44,8 +44,10 @@ def new_signing_key() -> str:
 
 
 def _private_key(db: Database) -> Ed25519PrivateKey:
-    row = db.execute("SELECT value FROM settings WHERE key = 'credential_signing_key'").fetchone()
-    return serialization.load_pem_private_key(row[0].encode(), password=None)
+    from web import secrets
+
+    pem = secrets.get().credential_key["pem"]
+    return serialization.load_pem_private_key(pem.encode(), password=None)
 
 
 def public_key_pem(db: Database) -> str:

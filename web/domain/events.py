@@ -18,7 +18,7 @@ from sqlite_utils import Database
 from common.clock import normalise_timestamp, now_iso
 from common.protocol import EVENT_SCHEMAS
 from web.db import writing
-from web.domain import enrolment, machines, sessions
+from web.domain import enrolment, machines, sessions, station_identity
 from web.domain.sessions import Rejected
 
 # jsonschema-rs validates an event in about 2 µs, against 100 µs for the pure-Python
@@ -87,6 +87,11 @@ def ingest(db: Database, machine: dict[str, Any], events: list[Any]) -> BatchRes
     received_at = now_iso()
     with writing(db):
         for index, event in valid:
+            try:
+                event = _hub_ids(db, machine, event)
+            except Rejected as problem:
+                result.reject(index, event, str(problem))
+                continue
             _ingest_one(db, machine, event, received_at, result, index)
     # Report rejections in the order the station sent the events.
     result.rejected.sort(key=lambda item: item["index"])
@@ -137,6 +142,17 @@ def _ingest_one(
         result.rejected.append({"index": index, "id": event["id"], "reason": str(problem)})
         return
     result.accepted.append(event["id"])
+
+
+def _hub_ids(db: Database, machine: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    """The event with the people it names under the hub's ids, not the station's own."""
+    named = {key: event[key] for key in ("person", "supervisor") if key in event}
+    for key, station_id in named.items():
+        person = station_identity.person_for(db, machine["id"], station_id)
+        if person is None:
+            raise Rejected(f"{key}: nobody known to this station as {station_id}")
+        named[key] = person
+    return {**event, **named}
 
 
 def _fields(event: dict[str, Any]) -> dict[str, Any]:

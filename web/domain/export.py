@@ -139,8 +139,9 @@ def suppressed(count: int) -> int | str:
 
 def build(db: Database, week: Week) -> Export:
     start, end = to_iso(week.start), to_iso(week.end)
-    secret = db.execute("SELECT value FROM settings WHERE key = 'badge_hash_secret'").fetchone()[0]
-    key = bytes.fromhex(secret)
+    from web import secrets
+
+    key = secrets.get().badge
     rows = fetch_all(
         db,
         """
