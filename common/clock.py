@@ -23,12 +23,24 @@ def now_iso() -> str:
     return to_iso(datetime.now(UTC))
 
 
+# Every timestamp the system handles lies between these years: outside them a clock is
+# broken, and year 1 or 9999 would overflow (or print unpadded) once moved to UTC.
+YEARS = range(2000, 2100)
+
+
 def parse_timestamp(text: str) -> datetime:
-    """Parse an ISO 8601 timestamp that states its offset; raise ValueError otherwise."""
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise ValueError(f"timestamp without a time zone: {text!r}")
-    return moment.astimezone(UTC)
+    """Parse an ISO 8601 timestamp that states its offset, in the years 2000 to 2099; raise
+    ValueError otherwise."""
+    try:
+        moment = datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            raise ValueError("no time zone")
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError) as problem:
+        raise ValueError(f"not a timestamp with its time zone: {text!r} ({problem})") from None
+    if moment.year not in YEARS:
+        raise ValueError(f"{text!r} is outside the years 2000 to 2099: a clock is wrong")
+    return moment
 
 
 def normalise_timestamp(text: str) -> str:

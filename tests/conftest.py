@@ -73,7 +73,14 @@ class Fablab:
         if uid:
             badges.assign_badge(self.db, person_id, uid, actor=ACTOR)
         for skill, level in levels.items():
-            grants.grant(self.db, person_id, skill.replace("_", "-"), level=level, actor=ACTOR)
+            grant_id = grants.grant(
+                self.db, person_id, skill.replace("_", "-"), level=level, actor=ACTOR
+            )
+            # Recorded long ago, so sessions the tests date in the past fit the training.
+            self.db.execute(
+                "UPDATE grant_changes SET at = '2020-01-01T00:00:00.000Z' WHERE grant_id = ?",
+                [grant_id],
+            )
         return person_id
 
     def auth(self, machine: str = "laser") -> dict[str, str]:

@@ -149,19 +149,33 @@ def test_supervised_sessions_are_counted(client, fablab, db):
     assert db.execute("SELECT supervised_sessions FROM practice").fetchone()[0] == 1
 
 
-def test_heartbeats_keep_only_the_newest(client, fablab, db):
-    newer = event(
-        "heartbeat", at=T0 + timedelta(minutes=1), version="0.1.0", state="idle", outbox_depth=3
-    )
-    older = event("heartbeat", at=T0, version="0.1.0", state="in_use", outbox_depth=9)
-    assert post(client, fablab, [newer, older])["accepted"] == [newer["id"], older["id"]]
+def test_a_heartbeat_is_dated_by_the_hub_and_a_station_clock_in_2099_hides_nothing(
+    client, fablab, db
+):
+    """Kept by when the hub heard it: a station whose clock says 2099 neither looks online
+    forever nor hides the heartbeats after it; how far its clock is off is kept."""
+    from web.domain.overview import machine_states
+
+    future = event("heartbeat", at="2099-01-01T00:00:00Z", version="0.1.0", state="in_use",
+                   outbox_depth=9)  # fmt: skip
+    assert post(client, fablab, [future])["accepted"] == [future["id"]]
     laser = machines.get_machine(db, "laser")
-    assert laser["last_heartbeat_at"] == "2026-11-23T09:01:00.000Z"
-    assert json.loads(laser["last_heartbeat"]) == {
-        "version": "0.1.0",
-        "state": "idle",
-        "outbox_depth": 3,
-    }
+    assert laser["last_heartbeat_at"] < "2030"  # the hub's own time
+    beat = json.loads(laser["last_heartbeat"])
+    assert beat["station_at"] == "2099-01-01T00:00:00.000Z"
+    assert beat["clock_offset_seconds"] > 365 * 24 * 3600
+    laser_state = next(row for row in machine_states(db) if row["name"] == "laser")
+    assert laser_state["clock_off_by"] == beat["clock_offset_seconds"]
+
+    later = event("heartbeat", version="0.1.0", state="idle", outbox_depth=3)
+    assert post(client, fablab, [later])["accepted"] == [later["id"]]
+    beat = json.loads(machines.get_machine(db, "laser")["last_heartbeat"])
+    assert (beat["state"], beat["outbox_depth"]) == ("idle", 3)
+    assert abs(beat["clock_offset_seconds"]) < 60
+    # An hour later, silence: offline, whatever the station's clock said.
+    hour_later = datetime.now(UTC) + timedelta(hours=1)
+    laser_state = next(r for r in machine_states(db, hour_later) if r["name"] == "laser")
+    assert laser_state["status"] == "offline" and laser_state["clock_off_by"] is None
 
 
 def test_a_finished_print_job_is_kept_on_its_session(client, fablab, db):

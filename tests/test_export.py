@@ -2,6 +2,7 @@
 
 import csv
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -17,14 +18,30 @@ ACTOR = "test"
 
 
 def session_at(db, person, local: datetime, minutes: int = 60, machine: str = "laser"):
+    """A session as a station on time would have sent it: received as it ended."""
     session = str(uuid.uuid4())
     start = local.replace(tzinfo=PARIS)
-    ingest.ingest(db, machines.get_machine(db, machine), [
-        event("session_started", at=start, session=session, person=person, level=2),
-        event("session_ended", at=start + timedelta(minutes=minutes), session=session,
-              reason="badge_out", busy_seconds=minutes * 30),
-    ])  # fmt: skip
+    ended = event("session_ended", at=start + timedelta(minutes=minutes), session=session,
+                  reason="badge_out", busy_seconds=minutes * 30)  # fmt: skip
+    with freeze_received(ended["at"]):
+        ingest.ingest(db, machines.get_machine(db, machine), [
+            event("session_started", at=start, session=session, person=person, level=2), ended,
+        ])  # fmt: skip
     return session
+
+
+@contextmanager
+def freeze_received(at: str):
+    """The hub's clock at `at` while events are ingested (they arrive then)."""
+    from common.clock import normalise_timestamp
+    from web.domain import events as module
+
+    real = module.now_iso
+    module.now_iso = lambda: normalise_timestamp(at)
+    try:
+        yield
+    finally:
+        module.now_iso = real
 
 
 def test_weeks_follow_paris_time_across_daylight_saving_changes():
@@ -104,6 +121,7 @@ def test_statistics_count_only_consenting_people_and_hide_small_numbers(db, fabl
 
     for person in visitors:
         grants.grant(db, person, "decoupe-laser", level=2, actor=ACTOR)
+        db.execute("UPDATE grant_changes SET at = '2026-01-01T00:00:00.000Z'")  # trained then
         session_at(db, person, datetime(2026, 11, 24, 10, 0))
     summary = {(r["perimetre"], r["indicateur"]): r["valeur"]
                for r in build(db, Week.parse("2026-W48")).summary}  # fmt: skip

@@ -56,7 +56,7 @@ def test_secrets_live_in_their_own_file_and_an_older_hubs_are_moved_there(tmp_pa
     assert set(kept) == {"badge_hash_secret", "web_secret_key", "credential_signing_key"}
     secrets.use(tmp_path / "secrets.toml")
     try:
-        assert migrate(db) == ["0009_secrets_out_of_the_database"]
+        assert migrate(db)[0] == "0009_secrets_out_of_the_database"
         moved = secrets.get()
         assert moved.badge.hex() == kept["badge_hash_secret"]
         assert moved.web == kept["web_secret_key"]

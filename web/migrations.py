@@ -406,3 +406,49 @@ def _badge_hashes(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX badge_hashes_uid ON badge_hashes(uid)")
+
+
+@migration("0011_trusting_stations")
+def _trusting_stations(db: Database) -> None:
+    """What the hub needs to check what stations claim, and to forget by arrival time:
+    when each session first arrived, whether it is held back, the anomalies found, and when
+    each machine was out of service."""
+    _statements(
+        db,
+        """
+ALTER TABLE sessions ADD COLUMN received_at TEXT;
+-- 0: folded as usual; 1: held back until the facilitator looks; 2: left out by them.
+ALTER TABLE sessions ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+UPDATE sessions SET received_at = coalesce(started_at, ended_at);
+CREATE INDEX sessions_received ON sessions(received_at);
+CREATE INDEX events_received ON events(received_at);
+
+CREATE TABLE anomalies (
+    id          INTEGER PRIMARY KEY,
+    machine_id  INTEGER NOT NULL REFERENCES machines(id),
+    session_id  TEXT,
+    event_id    TEXT,
+    person_id   TEXT REFERENCES people(id),
+    code        TEXT NOT NULL,
+    detail      TEXT NOT NULL DEFAULT '',
+    found_at    TEXT NOT NULL,
+    resolved_at TEXT,
+    resolved_by TEXT,
+    resolution  TEXT CHECK (resolution IN ('accepted', 'left_out'))
+);
+CREATE INDEX anomalies_open ON anomalies(resolved_at, found_at);
+CREATE INDEX anomalies_session ON anomalies(session_id);
+CREATE INDEX anomalies_person ON anomalies(person_id);
+
+CREATE TABLE machine_service (
+    id         INTEGER PRIMARY KEY,
+    machine_id INTEGER NOT NULL REFERENCES machines(id),
+    from_at    TEXT NOT NULL,
+    until_at   TEXT,
+    reason     TEXT
+);
+CREATE INDEX machine_service_machine ON machine_service(machine_id, from_at);
+INSERT INTO machine_service (machine_id, from_at, reason)
+    SELECT id, created_at, out_of_service_reason FROM machines WHERE out_of_service = 1;
+""",
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 from flask import Response, current_app, g, jsonify, request
@@ -29,7 +30,8 @@ def _known_query_only() -> None:
 def _wait_seconds() -> int:
     raw = request.args.get("wait", "0")
     limit = current_app.config["ACCESS_LIST_MAX_WAIT"]
-    if not raw.isdigit() or int(raw) > limit:
+    # ASCII digits only: str.isdigit() also takes '¹', which int() refuses.
+    if not re.fullmatch(r"[0-9]{1,3}", raw) or int(raw) > limit:
         raise BadRequest(f"wait is a whole number of seconds from 0 to {limit}")
     return int(raw)
 

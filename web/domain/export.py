@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from common.clock import add_months, parse_timestamp, to_iso
+from common.clock import YEARS, add_months, parse_timestamp, to_iso
 from web.db import fetch_all
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -55,8 +55,10 @@ class Week:
         try:
             year, number = text.upper().split("-W")
             week = cls(int(year), int(number))
+            if week.year not in YEARS:
+                raise ValueError("year")
             week.start  # noqa: B018  (validates the week number)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise ValueError(f"a week is written YYYY-Www (e.g. 2026-W47), not {text!r}") from None
         return week
 
@@ -153,6 +155,7 @@ def build(db: Database, week: Week) -> Export:
         JOIN machines ON machines.id = sessions.machine_id
         LEFT JOIN skills ON skills.id = machines.skill_id
         WHERE sessions.started_at >= ? AND sessions.started_at < ?
+          AND sessions.held = 0  -- what a station claimed and the hub doubts stays out
         ORDER BY sessions.started_at, sessions.id
         """,
         [start, end],

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from common.clock import now_iso
+from common.clock import now_iso, seconds_between
 from web.db import fetch_all, fetch_one, writing
 from web.domain import audit
 from web.domain.errors import Conflict, Invalid, NotFound
@@ -120,15 +120,36 @@ def set_out_of_service(db: Database, name: str, reason: str | None, *, actor: st
             machine["id"],
             {"out_of_service": int(reason is not None), "out_of_service_reason": reason},
         )
+        # Its history, to check sessions stations report later against it.
+        now = now_iso()
+        db.execute(
+            "UPDATE machine_service SET until_at = ? WHERE machine_id = ? AND until_at IS NULL",
+            [now, machine["id"]],
+        )
+        if reason is not None:
+            db.execute(
+                "INSERT INTO machine_service (machine_id, from_at, reason) VALUES (?, ?, ?)",
+                [machine["id"], now, reason],
+            )
         audit.record(db, actor, "machine.out_of_service" if reason else "machine.in_service", name)
 
 
-def record_heartbeat(db: Database, machine_id: int, at: str, fields: dict[str, Any]) -> None:
-    """Keep the newest heartbeat only: replays and late arrivals change nothing."""
+CLOCK_TOLERANCE_SECONDS = 120  # a station's clock further off than this is reported
+
+
+def record_heartbeat(
+    db: Database, machine_id: int, at: str, fields: dict[str, Any], received_at: str
+) -> None:
+    """Keep the newest heartbeat, dated by the hub's clock: a station whose clock says 2099
+    neither looks online forever nor hides the heartbeats that follow. How far its clock is
+    from the hub's is kept with it (the Today page reports a clock that is off)."""
+    offset = round(seconds_between(received_at, at))
+    fields = {**fields, "station_at": at, "clock_offset_seconds": offset}
     db.execute(
         """
-        UPDATE machines SET last_heartbeat_at = :at, last_heartbeat = :fields
-        WHERE id = :id AND (last_heartbeat_at IS NULL OR last_heartbeat_at < :at)
+        UPDATE machines SET last_heartbeat_at = :received, last_heartbeat = :fields
+        WHERE id = :id AND (last_heartbeat_at IS NULL OR last_heartbeat_at <= :received)
         """,
-        {"id": machine_id, "at": at, "fields": json.dumps(fields, ensure_ascii=False)},
-    )
+        {"id": machine_id, "received": received_at,
+         "fields": json.dumps(fields, ensure_ascii=False)},
+    )  # fmt: skip

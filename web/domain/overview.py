@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from common.clock import add_months, parse_timestamp, to_iso
 from web.db import fetch_all
+from web.domain.machines import CLOCK_TOLERANCE_SECONDS
 
 PARIS = ZoneInfo("Europe/Paris")
 OFFLINE_AFTER = timedelta(seconds=90)  # three missed heartbeats
@@ -39,6 +40,8 @@ def machine_states(db: Database, now: datetime | None = None) -> list[dict[str, 
         seen = parse_timestamp(row["last_heartbeat_at"]) if row["last_heartbeat_at"] else None
         row["outbox_depth"] = beat.get("outbox_depth")
         row["version"] = beat.get("version")
+        offset = beat.get("clock_offset_seconds") or 0
+        row["clock_off_by"] = offset if abs(offset) > CLOCK_TOLERANCE_SECONDS else None
         row["seen"] = seen
         if row["out_of_service"]:
             row["status"] = "out_of_service"

@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from common.clock import seconds_between
 from web.db import fetch_all, fetch_one
-from web.domain import people
+from web.domain import claims, people
 from web.domain.errors import Conflict, NotFound
 
 TERMINAL_JOB_STATES = ("done", "failed", "cancelled")
@@ -55,8 +55,9 @@ def apply_started(db: Database, machine: dict[str, Any], event: dict[str, Any]) 
     _require_half_missing(db, machine, event["session"], "started_at", "started")
     db.execute(
         """
-        INSERT INTO sessions (id, machine_id, person_id, supervisor_id, level, started_at)
-        VALUES (:session, :machine, :person, :supervisor, :level, :at)
+        INSERT INTO sessions (id, machine_id, person_id, supervisor_id, level, started_at,
+                              received_at)
+        VALUES (:session, :machine, :person, :supervisor, :level, :at, :received)
         ON CONFLICT (id) DO UPDATE SET
             person_id = excluded.person_id,
             supervisor_id = excluded.supervisor_id,
@@ -70,9 +71,16 @@ def apply_started(db: Database, machine: dict[str, Any], event: dict[str, Any]) 
             "supervisor": event.get("supervisor"),
             "level": event.get("level"),
             "at": event["at"],
+            "received": event["received_at"],
         },
     )
-    _fold_if_complete(db, event["session"])
+    claimed = {"person_id": event["person"], "supervisor_id": event.get("supervisor"),
+               "level": event.get("level"), "started_at": event["at"]}  # fmt: skip
+    found = claims.check_clock(event["at"], event["received_at"])
+    found += claims.check_start(db, machine, claimed)
+    claims.record(db, machine["id"], found, session_id=event["session"], event_id=event["id"],
+                  person_id=event["person"])  # fmt: skip
+    _fold_if_complete(db, event["session"], machine)
 
 
 def apply_ended(db: Database, machine: dict[str, Any], event: dict[str, Any]) -> None:
@@ -80,8 +88,9 @@ def apply_ended(db: Database, machine: dict[str, Any], event: dict[str, Any]) ->
     _require_half_missing(db, machine, event["session"], "ended_at", "ended")
     db.execute(
         """
-        INSERT INTO sessions (id, machine_id, person_id, ended_at, end_reason, busy_seconds)
-        VALUES (:session, :machine, :person, :at, :reason, :busy)
+        INSERT INTO sessions (id, machine_id, person_id, ended_at, end_reason, busy_seconds,
+                              received_at)
+        VALUES (:session, :machine, :person, :at, :reason, :busy, :received)
         ON CONFLICT (id) DO UPDATE SET
             person_id = coalesce(sessions.person_id, excluded.person_id),
             ended_at = excluded.ended_at,
@@ -95,9 +104,13 @@ def apply_ended(db: Database, machine: dict[str, Any], event: dict[str, Any]) ->
             "at": event["at"],
             "reason": event["reason"],
             "busy": event.get("busy_seconds"),
+            "received": event["received_at"],
         },
     )
-    _fold_if_complete(db, event["session"])
+    found = claims.check_clock(event["at"], event["received_at"])
+    claims.record(db, machine["id"], found, session_id=event["session"], event_id=event["id"],
+                  person_id=event.get("person"))  # fmt: skip
+    _fold_if_complete(db, event["session"], machine)
 
 
 def apply_job(db: Database, machine: dict[str, Any], event: dict[str, Any]) -> None:
@@ -129,7 +142,9 @@ def _count_job(db: Database, person_id: str | None, skill_id: int | None) -> Non
         )
 
 
-def _fold_if_complete(db: Database, session_id: str) -> None:
+def _fold_if_complete(db: Database, session_id: str, machine: dict[str, Any]) -> None:
+    """Fold a whole session into the person's totals, once; checked first, and held back
+    (not folded) while an anomaly waits for the facilitator."""
     session = fetch_one(
         db,
         """
@@ -142,6 +157,20 @@ def _fold_if_complete(db: Database, session_id: str) -> None:
     )
     if session is None:
         return
+    if session["held"] == 0:
+        found = claims.check_end(machine, session)
+        claims.record(db, machine["id"], found, session_id=session_id,
+                      person_id=session["person_id"])  # fmt: skip
+        if found:
+            return
+    if session["held"] != 0:
+        return
+    fold(db, session)
+
+
+def fold(db: Database, session: dict[str, Any]) -> None:
+    """Add a whole session to the person's practice (or presence) totals, once."""
+    session_id = session["id"]
     if session["skill_id"] is not None:
         db.execute(
             """
