@@ -188,7 +188,7 @@ class DemoFablab:
             _port_free(port, option)
         _prepare(self.directory)
         self.say("Starting the hub with the demo data…")
-        _hub_command(self.directory, "init")
+        _hub_command(self.directory, "init", "--demo")
         self.data = json.loads(_hub_command(self.directory, "demo-data", "--json"))
         database = str(self.directory / "hub.db")
         hub = self._add("hub", [str(BIN / "fablab-hub"), "--db", database, "serve",

@@ -81,7 +81,9 @@ class Station:
         self.access: AccessList | None = None
         self.stop_event = threading.Event()
         self.hub = HubLink(
-            HubClient(config.hub_url, config.hub_token, config.hub_timeout_seconds),
+            HubClient(
+                config.hub_url, config.hub_token, config.hub_timeout_seconds, config.hub_ca_file
+            ),
             self.outbox,
             self.store,
             heartbeat_seconds=self.settings.heartbeat_seconds,

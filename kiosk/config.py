@@ -1,6 +1,6 @@
 """The station's configuration: one TOML file, validated at start with messages that name the key.
 
-[hub]      url, token, timeout_seconds
+[hub]      url, token, timeout_seconds, ca_file (the hub's certificate authority, for https)
 [station]  data_dir, supervisor_window_seconds, max_session_minutes, warning_minutes,
            idle_minutes, heartbeat_seconds, outbox_fault_depth, outbox_max_megabytes
 [reader]   kind = "stdin" | "mfrc522" | "serial" | "keyboard", and its options
@@ -62,6 +62,7 @@ class KioskConfig:
     machine: dict[str, Any]
     feedback: dict[str, Any] = field(default_factory=dict)
     hub_timeout_seconds: float = 10.0
+    hub_ca_file: Path | None = None  # None: the system's authorities
     screen: ScreenSettings | None = None  # None: no screen
     voice: VoiceSettings | None = None  # None: silent
 
@@ -105,6 +106,11 @@ def parse(data: dict[str, Any], base: Path = Path(".")) -> KioskConfig:
         raise ConfigError(f"hub.url must start with http:// or https://, not {url!r}")
     token = _text(hub, "hub", "token")
     timeout = _number(hub, "hub", "timeout_seconds", 10.0, 0.5)
+    ca_file = None
+    if "ca_file" in hub:
+        ca_file = (base / _text(hub, "hub", "ca_file")).resolve()
+        if not ca_file.is_file():
+            raise ConfigError(f"hub.ca_file: no certificate at {ca_file}")
     _no_leftovers(hub, "hub")
 
     settings = StationSettings(
@@ -141,6 +147,7 @@ def parse(data: dict[str, Any], base: Path = Path(".")) -> KioskConfig:
         hub_url=url.rstrip("/"),
         hub_token=token,
         hub_timeout_seconds=timeout,
+        hub_ca_file=ca_file,
         station=settings,
         reader=reader,
         machine=machine,

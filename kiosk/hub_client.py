@@ -12,10 +12,16 @@ class HubUnavailable(Exception):
 
 
 class HubClient:
-    def __init__(self, url: str, token: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self, url: str, token: str, timeout: float = 10.0, ca_file: str | None = None
+    ) -> None:
+        """`ca_file`: the authority that signed the hub's certificate (Caddy's own, on the
+        fablab's network), trusted for this hub only; the system's when None."""
         self.url, self.timeout = url.rstrip("/"), timeout
         self._http = requests.Session()
         self._http.headers["Authorization"] = f"Bearer {token}"
+        # Given with each request: a session's own setting loses to REQUESTS_CA_BUNDLE.
+        self._verify: str | bool = str(ca_file) if ca_file is not None else True
 
     def access_list(self, etag: str | None, wait: int) -> tuple[int, Any, str | None]:
         """(200, body, etag) when changed, (304, None, etag) when not; long-polls `wait` s."""
@@ -26,6 +32,7 @@ class HubClient:
                 params={"wait": wait} if etag and wait else None,
                 headers=headers,
                 timeout=self.timeout + wait,
+                verify=self._verify,
             )
         except requests.RequestException as error:
             raise HubUnavailable(f"hub unreachable: {error}") from None
@@ -36,7 +43,10 @@ class HubClient:
     def post_events(self, events: list[dict[str, Any]]) -> dict[str, Any]:
         try:
             response = self._http.post(
-                f"{self.url}/api/v1/events", json={"events": events}, timeout=self.timeout
+                f"{self.url}/api/v1/events",
+                json={"events": events},
+                timeout=self.timeout,
+                verify=self._verify,
             )
         except requests.RequestException as error:
             raise HubUnavailable(f"hub unreachable: {error}") from None

@@ -54,7 +54,9 @@ def probe(config: KioskConfig, say: Callable[[str], None]) -> int:
         return f"{config.machine['kind']}, {state}"
 
     def hub() -> str:
-        client = HubClient(config.hub_url, config.hub_token, config.hub_timeout_seconds)
+        client = HubClient(
+            config.hub_url, config.hub_token, config.hub_timeout_seconds, config.hub_ca_file
+        )
         try:
             _, body, _ = client.access_list(None, 0)
         except HubUnavailable as problem:

@@ -155,7 +155,7 @@ def csrf(response) -> str:
 def claire(db):
     from web.domain import facilitators
 
-    facilitators.add_facilitator(db, "claire", PASSWORD, actor="test")
+    facilitators.add_facilitator(db, "claire", PASSWORD, role="admin", actor="test")
     return "claire"
 
 

@@ -29,8 +29,14 @@ def fablab_hub(db_path: Path | str, *args: str, check: bool = True) -> subproces
 class HubProcess:
     """`fablab-hub serve` in a subprocess on a loopback port, which survives restarts."""
 
-    def __init__(self, db_path: Path | str, log_path: Path, port: int | None = None) -> None:
-        self.db_path, self.log_path = db_path, log_path
+    def __init__(
+        self,
+        db_path: Path | str,
+        log_path: Path,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.db_path, self.log_path, self.env = db_path, log_path, env or {}
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -40,7 +46,8 @@ class HubProcess:
             self.process = subprocess.Popen(
                 [str(BIN / "fablab-hub"), "--db", str(self.db_path), "serve",
                  "--port", str(self.port)],
-                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                stdout=log, stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
             )  # fmt: skip
         wait_for_http(f"{self.url}/api/v1/openapi.json", self.process, "the hub")
         return self

@@ -1,6 +1,7 @@
 """`fablab-hub`: every command documented, thin, and usable from scripts."""
 
 import json
+from pathlib import Path
 
 import click
 import pytest
@@ -133,8 +134,14 @@ def test_sessions_as_json(hub):
     hub("sessions", "--since", "yesterday", expect=2)
 
 
-def test_demo_data_fills_an_empty_hub_only(hub):
+def test_demo_data_fills_an_empty_hub_made_for_the_demo_only(hub):
     hub("init")
+    refused = hub("demo-data", expect=1)[-1]  # a real hub: its published logins never go in
+    assert "only into a hub made for the demo" in refused and "init --demo" in refused
+    assert "exists already" in hub("init", "--demo", expect=1)[-1]
+    for leftover in Path(hub.path).parent.glob("hub.db*"):
+        leftover.unlink()
+    hub("init", "--demo")
     lines = hub("demo-data")
     assert any("DEADBEEF" in line for line in lines)
     tokens = [line.split()[-1] for line in lines if line.strip().startswith(("laser ", "couture "))]

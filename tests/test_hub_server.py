@@ -8,6 +8,7 @@ import requests
 
 from tests.conftest import event
 from tests.servers import fablab_hub, served_hub
+from web.domain import machines
 
 
 @pytest.fixture
@@ -77,23 +78,32 @@ def test_a_grant_from_the_command_line_wakes_a_long_poll(hub, tmp_path):
     assert (entry["first_name"], entry["level"]) == ("Karim", 2)
 
 
-def test_many_stations_long_poll_at_once(hub):
+def test_many_stations_long_poll_at_once(hub, db):
     base, fablab = hub
-    etag = requests.get(f"{base}/api/v1/access-list", headers=fablab.auth(), timeout=5).headers[
-        "ETag"
+    tokens = [
+        machines.add_machine(db, f"station-{n}", kind="laser", skill="decoupe-laser", actor="t")
+        for n in range(20)
     ]
     answers = []
+    # Each station's list as it stands, before anything changes: a poll that starts after
+    # the change then answers at once rather than waiting for a change it already has.
+    etags = {
+        token: requests.get(
+            f"{base}/api/v1/access-list", headers={"Authorization": f"Bearer {token}"}, timeout=5
+        ).headers["ETag"]
+        for token in tokens
+    }
 
-    def poll():
+    def poll(token):
         answers.append(
             requests.get(
                 f"{base}/api/v1/access-list?wait=30",
-                headers={**fablab.auth(), "If-None-Match": etag},
+                headers={"Authorization": f"Bearer {token}", "If-None-Match": etags[token]},
                 timeout=40,
             ).status_code
         )
 
-    pollers = [threading.Thread(target=poll) for _ in range(20)]
+    pollers = [threading.Thread(target=poll, args=(token,)) for token in tokens]
     for poller in pollers:
         poller.start()
     # While twenty stations wait, the hub still answers others at once.

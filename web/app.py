@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g
+from flask.sessions import SecureCookieSessionInterface
 from sqlite_utils import Database
 
-from web.db import open_database
+from web.db import after_commit, open_database
 from web.domain.access_list import AccessListCache
 from web.revision import RevisionWatcher
 
@@ -29,6 +30,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         ACCESS_LIST_MAX_WAIT=60,
         REVISION_POLL_SECONDS=0.2,
+        LONG_POLLS_PER_STATION=2,
+        LONG_POLLS_TOTAL=24,  # of the server's threads (48 by default): the rest for pages
     )
     if test_config is None:
         app.config.from_pyfile("hub.cfg", silent=True)
@@ -40,6 +43,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     secrets.use(app.config.get("SECRETS_FILE"))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _web_secret()
+    if app.config.get("BEHIND_PROXY", os.environ.get("FABLAB_PROXY") == "1"):
+        # Exactly one proxy (Caddy, on this machine) stands in front: trust its headers for
+        # the client's address and the scheme, and nobody else's.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    app.session_interface = _CurrentKeySessions()
+
     app.config.update(
         # Behind HTTPS (a reverse proxy), set FABLAB_HTTPS=1 so cookies only travel encrypted.
         SESSION_COOKIE_SECURE=os.environ.get("FABLAB_HTTPS") == "1",
@@ -50,9 +62,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     app.extensions["connections"] = ConnectionPerThread(app.config["DATABASE"])
     app.extensions["access_list_cache"] = AccessListCache()
-    app.extensions["revision_watcher"] = RevisionWatcher(
+    from web.api.long_polls import LongPollBudget
+
+    app.extensions["long_polls"] = LongPollBudget(
+        app.config["LONG_POLLS_PER_STATION"], app.config["LONG_POLLS_TOTAL"]
+    )
+    watcher = RevisionWatcher(
         lambda: open_database(app.config["DATABASE"]), app.config["REVISION_POLL_SECONDS"]
     )
+    app.extensions["revision_watcher"] = watcher
+    after_commit(watcher.poke)
     app.teardown_appcontext(_close_db)
 
     from web.api import bp as api_bp
@@ -76,6 +95,17 @@ def _web_secret() -> str | None:
         return secrets.get().web
     except secrets.SecretsError:
         return None
+
+
+class _CurrentKeySessions(SecureCookieSessionInterface):
+    """Cookies signed with the `web` secret as it is now: rotating it (fablab-hub secrets
+    rotate web) ends every login at the very next request, without restarting the hub."""
+
+    def get_signing_serializer(self, app: Flask):  # type: ignore[no-untyped-def]
+        key = _web_secret()
+        if key:
+            app.secret_key = key
+        return super().get_signing_serializer(app)
 
 
 class ConnectionPerThread:

@@ -9,7 +9,7 @@ to a station (which then deletes it) must survive a power cut at the hub.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,15 @@ def open_database(path: str | Path) -> Database:
     return db
 
 
+_after_commit: list[Callable[[], None]] = []
+
+
+def after_commit(hook: Callable[[], None]) -> None:
+    """Call `hook` after each write transaction this process commits (the long polls wake
+    on it at once, instead of at their next look at the database)."""
+    _after_commit.append(hook)
+
+
 @contextmanager
 def writing(db: Database) -> Iterator[Database]:
     """One write transaction that takes the write lock up front (BEGIN IMMEDIATE).
@@ -53,6 +62,8 @@ def writing(db: Database) -> Iterator[Database]:
         db.rollback()
         raise
     db.commit()
+    for hook in _after_commit:
+        hook()
 
 
 def fetch_all(db: Database, sql: str, params: Any = ()) -> list[dict[str, Any]]:

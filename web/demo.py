@@ -94,5 +94,5 @@ def load(db: Database) -> dict[str, object]:
                 actor=ACTOR,
             )
         ids[person.name] = person_id
-    facilitators.add_facilitator(db, *FACILITATOR, actor=ACTOR)
+    facilitators.add_facilitator(db, *FACILITATOR, role="admin", actor=ACTOR)
     return {"tokens": tokens, "people": ids}

@@ -452,3 +452,27 @@ INSERT INTO machine_service (machine_id, from_at, reason)
     SELECT id, created_at, out_of_service_reason FROM machines WHERE out_of_service = 1;
 """,
     )
+
+
+@migration("0012_facilitator_sessions_and_roles")
+def _facilitator_sessions(db: Database) -> None:
+    """Logins the hub can end (logout, a disabled account, a new password, a lifetime), and
+    two roles: facilitators, and administrators (erasure, tokens, accounts, machines). The
+    accounts that exist already keep every right they had: administrators."""
+    _statements(
+        db,
+        """
+ALTER TABLE facilitators ADD COLUMN role TEXT NOT NULL DEFAULT 'facilitator'
+    CHECK (role IN ('facilitator', 'admin'));
+UPDATE facilitators SET role = 'admin';
+CREATE TABLE web_sessions (
+    id             TEXT PRIMARY KEY,              -- random; only its hash would do, but it
+    facilitator_id INTEGER NOT NULL REFERENCES facilitators(id),  -- lives in a signed cookie
+    created_at     TEXT NOT NULL,
+    last_seen_at   TEXT NOT NULL,
+    ended_at       TEXT,
+    address        TEXT
+);
+CREATE INDEX web_sessions_facilitator ON web_sessions(facilitator_id);
+""",
+    )

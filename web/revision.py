@@ -1,15 +1,14 @@
 """Wake long-polling stations when anything their access list depends on changes.
 
-Writes may come from this process (pages, API) or another (the `fablab-hub`
-command), so the only reliable signal is the database itself. While at least
-one station is waiting, one thread reads the `revision` row a few times a
-second and wakes every waiter when it moves; with nobody waiting, it stops.
+Writes from this process (pages, events) poke the watcher as they commit, so a revocation
+reaches a waiting station in milliseconds. Writes from another process (the `fablab-hub`
+command) are seen by reading the `revision` row a few times a second, while at least one
+station is waiting; with nobody waiting, the watcher stops.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 from sqlite_utils import Database
@@ -25,6 +24,11 @@ class RevisionWatcher:
         self._revision: int | None = None
         self._waiters = 0
         self._thread: threading.Thread | None = None
+        self._poked = threading.Event()
+
+    def poke(self) -> None:
+        """Something was committed here: look at the revision now."""
+        self._poked.set()
 
     def wait_for_change(self, seen: int, timeout: float) -> bool:
         """Block until the revision differs from `seen` or `timeout` passes; True if it moved."""
@@ -55,6 +59,7 @@ class RevisionWatcher:
                         self._thread = None
                         self._revision = None
                         return
-                time.sleep(self._interval)
+                self._poked.wait(self._interval)
+                self._poked.clear()
         finally:
             db.close()

@@ -7,10 +7,11 @@ import re
 import time
 
 from flask import Response, current_app, g, jsonify, request
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, TooManyRequests
 
 from common.protocol import MAX_BATCH
 from web.api import bp
+from web.api.long_polls import Busy
 from web.api.openapi import spec
 from web.app import get_db
 from web.domain import events
@@ -44,23 +45,36 @@ def access_list() -> Response:
     when the wait runs out; answers 200 as soon as the list differs.
     """
     wait = _wait_seconds()
-    deadline = time.monotonic() + wait
     cache = current_app.extensions["access_list_cache"]
-    watcher = current_app.extensions["revision_watcher"]
     db = get_db()
-    while True:
-        revision, etag, body = cache.get(db, g.machine["id"])
-        if not request.if_none_match.contains_weak(etag):
-            response = Response(body, mimetype="application/json")
-            break
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            response = Response(status=304)
-            break
-        watcher.wait_for_change(revision, remaining)
+    revision, etag, body = cache.get(db, g.machine["id"])
+    if wait and request.if_none_match.contains_weak(etag):
+        try:
+            with current_app.extensions["long_polls"].slot(g.machine["id"]):
+                revision, etag, body = _wait_for_change(db, revision, etag, body, wait)
+        except Busy as busy:
+            raise TooManyRequests(f"{busy}; try again in a few seconds", retry_after=5) from None
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+    else:
+        response = Response(body, mimetype="application/json")
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+def _wait_for_change(db, revision: int, etag: str, body: bytes, wait: int) -> tuple:
+    """Until the list differs from the one the station has, or `wait` seconds have passed."""
+    deadline = time.monotonic() + wait
+    cache = current_app.extensions["access_list_cache"]
+    watcher = current_app.extensions["revision_watcher"]
+    while request.if_none_match.contains_weak(etag):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        watcher.wait_for_change(revision, remaining)
+        revision, etag, body = cache.get(db, g.machine["id"])
+    return revision, etag, body
 
 
 def _reject_constant(name: str) -> None:

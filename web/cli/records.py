@@ -31,15 +31,48 @@ def facilitator() -> None:
     help="The password (asked for when not given; at least 10 characters).",
 )
 @click.option("--person", "person_id", help="Their own badge-holder id, to supervise with it.")
+@click.option(
+    "--admin", is_flag=True, help="An administrator: erasure, station tokens, accounts, machines."
+)
 @with_db
 def facilitator_add(
-    db: Database, actor: str, name: str, password: str, person_id: str | None
+    db: Database, actor: str, name: str, password: str, person_id: str | None, admin: bool
 ) -> None:
     """Create a facilitator account."""
     from web.domain.facilitators import add_facilitator
 
-    add_facilitator(db, name, password, person_id=person_id, actor=actor)
-    click.echo(f"Facilitator {name} can now log in.")
+    role = "admin" if admin else "facilitator"
+    add_facilitator(db, name, password, person_id=person_id, role=role, actor=actor)
+    click.echo(f"{'Administrator' if admin else 'Facilitator'} {name} can now log in.")
+
+
+@facilitator.command("disable")
+@click.argument("name")
+@with_db
+def facilitator_disable(db: Database, actor: str, name: str) -> None:
+    """Stop the account NAME from logging in, and end the logins it has open."""
+    from web.domain.facilitators import disable
+
+    disable(db, name, actor=actor)
+    click.echo(f"{name} can no longer log in; their open logins have ended.")
+
+
+@facilitator.command("passwd")
+@click.argument("name")
+@click.option(
+    "--password",
+    prompt="New password",
+    hide_input=True,
+    confirmation_prompt=True,
+    help="The new password (asked for when not given; at least 10 characters).",
+)
+@with_db
+def facilitator_passwd(db: Database, actor: str, name: str, password: str) -> None:
+    """Give NAME a new password; every login made with the old one ends."""
+    from web.domain.facilitators import set_password
+
+    set_password(db, name, password, actor=actor)
+    click.echo(f"New password for {name}; their other logins have ended.")
 
 
 # --- exports ------------------------------------------------------------------------------------

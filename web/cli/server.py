@@ -13,12 +13,25 @@ from web.migrations import migrate
 
 
 @main.command()
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Make a hub for the demo only: `demo-data` loads its published logins and badges "
+    "into no other.",
+)
 @click.pass_obj
-def init(hub: Hub) -> None:
+def init(hub: Hub, demo: bool) -> None:
     """Create the database and the secrets file, or bring them up to date (safe to run again)."""
     from web import secrets
 
-    ran = migrate(hub.open(require_schema=False))
+    database = hub.open(require_schema=False)
+    fresh = not database["_migrations"].exists()
+    if demo and not fresh:
+        raise click.ClickException(f"{hub.path} exists already: a demo hub starts empty")
+    ran = migrate(database)
+    if demo:
+        database.execute("INSERT INTO settings (key, value) VALUES ('demo', 'yes')")
+        database.conn.commit()
     state = f"applied {len(ran)} migration(s)" if ran else "already up to date"
     click.echo(f"Database {hub.path}: {state}.")
     try:
@@ -89,6 +102,12 @@ def demo_data(db: Database, actor: str, as_json: bool) -> None:
     """Fill an empty hub with the demo fablab and print its badges and station tokens."""
     from web import demo
 
+    demo_hub = db.execute("SELECT value FROM settings WHERE key = 'demo'").fetchone()
+    if demo_hub is None:
+        raise click.ClickException(
+            "demo data (a published password, known badges) goes only into a hub made for "
+            "the demo: fablab-hub --db NEW.db init --demo"
+        )
     if db["people"].count or db["machines"].count:
         raise click.ClickException("demo data goes into an empty hub only")
     loaded = demo.load(db)

@@ -65,6 +65,9 @@ def check_start(
         found.append(("out_of_service", service["reason"] or ""))
     if machine["skill_id"] is None:  # the entrance: everyone registered may come in
         return found
+    supervisor = session.get("supervisor_id")
+    if supervisor is not None and not may_supervise(db, supervisor, machine["skill_id"], at):
+        found.append(("supervisor", supervisor))
     grant = grant_at(db, session["person_id"], machine["skill_id"], at)
     if grant is None:
         return [*found, ("not_trained", at)]
@@ -73,11 +76,8 @@ def check_start(
         found.append(("level", f"sent {level}, trained {grant['level']}"))
     if grant["valid_until"] and parse_date(at) > parse_date(grant["valid_until"]):
         found.append(("expired", grant["valid_until"]))
-    supervisor = session.get("supervisor_id")
     if grant["level"] == 1 and supervisor is None:
         found.append(("unsupervised", ""))
-    if supervisor is not None and not may_supervise(db, supervisor, machine["skill_id"], at):
-        found.append(("supervisor", supervisor))
     return found
 
 

@@ -157,15 +157,11 @@ def _fold_if_complete(db: Database, session_id: str, machine: dict[str, Any]) ->
     )
     if session is None:
         return
-    if session["held"] == 0:
-        found = claims.check_end(machine, session)
-        claims.record(db, machine["id"], found, session_id=session_id,
-                      person_id=session["person_id"])  # fmt: skip
-        if found:
-            return
-    if session["held"] != 0:
-        return
-    fold(db, session)
+    found = claims.check_end(machine, session)  # whole now: does its length make sense?
+    claims.record(db, machine["id"], found, session_id=session_id,
+                  person_id=session["person_id"])  # fmt: skip
+    if session["held"] == 0 and not found:
+        fold(db, session)
 
 
 def fold(db: Database, session: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from web.domain import machines, overview, skills
 from web.domain.errors import Conflict, HubError
 from web.pages import bp
 from web.pages.forms import EmptyForm, ReasonForm, SkillForm
-from web.pages.security import actor
+from web.pages.security import actor, admin_required
 
 
 @bp.get("/machines")
@@ -51,7 +51,7 @@ def machine_in(name: str) -> Response:
 
 
 @bp.post("/machines/<name>/jeton")
-@login_required
+@admin_required
 def machine_token(name: str) -> tuple[str, int]:
     """A new station token, shown once on this page; the old one stops working."""
     if not EmptyForm().validate_on_submit():

@@ -11,7 +11,7 @@ from wtforms import SelectChoice
 from common.uid import InvalidUid, normalise_uid
 from web.app import get_db
 from web.db import fetch_all
-from web.domain import badges, enrolment, grants, people, skills
+from web.domain import badges, claims, enrolment, grants, people, skills
 from web.domain.errors import HubError, NotFound
 from web.pages import bp
 from web.pages.forms import (
@@ -22,7 +22,7 @@ from web.pages.forms import (
     PersonForm,
     ReasonForm,
 )
-from web.pages.security import actor
+from web.pages.security import actor, admin_required
 
 
 def _person_or_404(person_id: str) -> dict:
@@ -97,6 +97,7 @@ def _person_page(person_id: str, status: int = 200, **forms: object) -> tuple[st
         "grant_form": _grant_form(formdata=None),
         "reason_form": ReasonForm(formdata=None),
         "language_form": LanguageForm(formdata=None, language=person_row["language"] or "fr"),
+        "anomalies": claims.open_anomalies(db, person_id),
         "button": EmptyForm(),
         "waiting": request.args.get("attente", type=int),
         **forms,
@@ -261,7 +262,7 @@ def person_data(person_id: str) -> Response:
 
 
 @bp.post("/personnes/<person_id>/effacer")
-@login_required
+@admin_required
 def person_erase(person_id: str) -> Response:
     """Erasure on request: the name and badges go, anonymous totals stay."""
     from web.domain.erasure import erase
