@@ -97,9 +97,13 @@ def tap_to_relay(
     thread.start()
     if on_start is not None:
         on_start()
+    from common.uid import _scrypt
+
     samples = []
     for _ in range(TAPS):
-        for _direction in ("in", "out"):
+        for direction in ("in", "out"):
+            if direction == "in":
+                _scrypt.cache_clear()  # a card not seen since the station started: one scrypt
             laser.changed.clear()
             began = time.perf_counter()
             reader.present(uid)

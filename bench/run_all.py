@@ -22,11 +22,12 @@ from bench import (
     pages_bench,
     parcours_bench,
     screen_bench,
+    trust_bench,
 )
 from bench.figures import table
 
-BENCHES = (kiosk_bench, screen_bench, hub_bench, pages_bench, export_bench, parcours_bench,
-           badge_bench, machines_bench)  # fmt: skip
+BENCHES = (kiosk_bench, screen_bench, trust_bench, hub_bench, pages_bench, export_bench,
+           parcours_bench, badge_bench, machines_bench)  # fmt: skip
 
 
 def machine() -> str:
