@@ -54,6 +54,8 @@ def erase(db: Database, person_id: str, *, actor: str) -> None:
     db.execute("PRAGMA secure_delete = ON")
     with writing(db):
         db.execute("DELETE FROM badges WHERE person_id = ?", [person_id])
+        for uid in uids:  # the stations' hashes of their cards: brute-forced, they give the UID
+            db.execute("DELETE FROM badge_hashes WHERE uid = ?", [uid])
         db.execute("DELETE FROM enrolments WHERE person_id = ?", [person_id])
         db.execute(
             "UPDATE people SET display_name = '', age_band = NULL, gender = NULL, "
