@@ -353,3 +353,10 @@ def test_the_facilitator_sees_a_held_session_and_answers_it_from_the_today_page(
     assert done.status_code == 302
     assert practice(db, lucas) == [(1, 1200.0)]
     assert "Rien à vérifier" not in logged_in.get("/aujourdhui").get_data(as_text=True)
+
+
+def test_the_hubs_log_keeps_no_badge_number_from_a_rejected_event(client, fablab, caplog):
+    bad = event("unknown_badge", uid="cafebabe1")  # not a whole card UID: rejected
+    assert post(client, fablab, [bad])["rejected"]
+    assert "rejected" in caplog.text
+    assert "cafebabe" not in caplog.text.lower()

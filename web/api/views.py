@@ -16,6 +16,8 @@ from web.api.openapi import spec
 from web.app import get_db
 from web.domain import events
 
+_NUMBERS = re.compile(r"\b[0-9A-Fa-f:]{8,}\b|\b[0-9A-Z]{8}\b")  # UIDs, ids: not in the log
+
 # Query parameters each route understands; anything else is a mistake worth reporting
 # (a station asking for `?wiat=30` should hear about it, not silently stop long-polling).
 _QUERY = {"api.access_list": {"wait"}, "api.post_events": set(), "api.openapi": set()}
@@ -95,11 +97,12 @@ def post_events() -> Response:
         raise BadRequest(f"at most {MAX_BATCH} events per batch; send the rest in another")
     result = events.ingest(get_db(), g.machine, batch)
     if result.rejected:
+        # Without badge numbers or ids: logs are kept longer than personal data may be.
         current_app.logger.warning(
             "%s: %d event(s) rejected, first: %s",
             g.machine["name"],
             len(result.rejected),
-            result.rejected[0]["reason"],
+            _NUMBERS.sub("…", result.rejected[0]["reason"]),
         )
     return jsonify(
         {"accepted": result.accepted, "duplicates": result.duplicates, "rejected": result.rejected}
