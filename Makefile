@@ -83,7 +83,7 @@ demo: $(STAMP) $(OCTOPRINT) translations
 	$(BIN)/fablab-demo --dir $(DEMO_DIR) --hub-port $(HUB_PORT) --octoprint-port $(OCTOPRINT_PORT) \
 		--screen-port $(SCREEN_PORT)
 
-# Not part of `make test` (it builds Debian root filesystems; about 30 minutes, root needed):
+# Not part of `make test` (it builds Debian root filesystems; about 9 minutes on 2 cores, root needed):
 # a station installed as docs/install.md says on arm64 Debian under qemu, then the guide's own
 # steps in booted Debian containers (systemd-nspawn) for a hub and a station. See proof/.
 pi-proof: $(STAMP)

@@ -42,6 +42,10 @@ SECONDS = {"type": "number", "minimum": 0, "maximum": 31_536_000}
 
 END_REASONS = (
     "badge_out",
+    "finished",  # "J'ai fini", touched on the screen
+    "absent",  # nobody answered the presence check
+    "stopped",  # the facilitator stopped it (a training revoked, the machine out of service)
+    "danger",  # someone reported the machine dangerous
     "handover",
     "timeout",
     "idle",
@@ -51,7 +55,33 @@ END_REASONS = (
     "fault",
     "out_of_service",
 )
+# Minutes between two "are you there?" on a machine that must not work unattended, by kind,
+# unless the machine's settings say otherwise (presence_minutes; 0: never).
+PRESENCE_MINUTES = {"laser": 10}
 JOB_STATES = ("started", "progress", "done", "failed", "cancelled", "unauthorised")
+REPORT_CATEGORIES = ("broken", "material", "dirty", "dangerous", "other")
+SIGN_OFF_ACTIONS = ("level_up", "renew")
+CHECKLIST = {
+    "type": "object",
+    "description": "The safety checklist the person confirmed before the machine unlocked",
+    "required": ["seconds", "items"],
+    "properties": {
+        "seconds": SECONDS,
+        "items": {
+            "type": "array",
+            "maxItems": 20,
+            "items": {
+                "type": "object",
+                "required": ["text", "seconds"],
+                "properties": {
+                    "text": {"type": "string", "maxLength": 200},
+                    "seconds": SECONDS,
+                },
+            },
+        },
+        "skipped": {"type": "boolean", "description": "a référent allowed to skip it"},
+    },
+}
 
 
 def _event(type_: str, description: str, required: list[str], **fields: Any) -> dict[str, Any]:
@@ -79,6 +109,7 @@ EVENT_SCHEMAS: dict[str, dict[str, Any]] = {
         level={"type": "integer", "minimum": 1, "maximum": 3},
         supervisor=PERSON_ID,
         badge=BADGE_HASH,
+        checklist=CHECKLIST,
     ),
     "session_ended": _event(
         "session_ended",
@@ -120,6 +151,31 @@ EVENT_SCHEMAS: dict[str, dict[str, Any]] = {
         progress={"type": "number", "minimum": 0, "maximum": 100},
         print_time_seconds=SECONDS,
         filament_mm={"type": "number", "minimum": 0, "maximum": 10_000_000},
+    ),
+    "call": _event(
+        "call",
+        "Someone at the machine called the facilitator from the screen.",
+        [],
+        person=PERSON_ID,
+    ),
+    "report": _event(
+        "report",
+        "Someone reported a problem with the machine from the screen; a dangerous one put it "
+        "out of service at the station at once.",
+        ["category"],
+        category={"enum": list(REPORT_CATEGORIES)},
+        person=PERSON_ID,
+    ),
+    "sign_off": _event(
+        "sign_off",
+        "A référent or the facilitator validated a step of someone's training at the machine: "
+        "one level up, or the training renewed.",
+        ["person", "by", "action", "level"],
+        person=PERSON_ID,
+        by=PERSON_ID,
+        action={"enum": list(SIGN_OFF_ACTIONS)},
+        level={"type": "integer", "minimum": 1, "maximum": 3},
+        session=UUID,
     ),
     "heartbeat": _event(
         "heartbeat",

@@ -28,7 +28,8 @@ from demo.fablab import DemoFablab
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 # What the console shows of a station's log (everything goes to its log file).
 SHOWN = re.compile(
-    r"(decision |machine (un)?locked|lights |buzzer |fault |interrupted|station ready"
+    r"(decision |machine (un)?locked|machine working|machine resting|touch |handover "
+    r"|lights |buzzer |fault |interrupted|station ready"
     r"|print job |session over|WARNING|ERROR|reader)"
 )
 LOG_LINE = re.compile(r"^\S+ \S+ [A-Z]+ [\w.]+: (?P<message>.*)$")  # time level logger:
@@ -116,6 +117,8 @@ class Demo:
         say("Type a station and a badge to tap it there: `1 a` (Amina on the laser).")
         say("A station alone switches to it; then a badge letter or any UID taps there.")
         say("Residents read the station's screen; the lines below are what it says.")
+        say("`w` makes the current station's machine work (a laser cutting), `w` again rests it:")
+        say("  while it works, another badge cannot take it over.")
         if self.fablab.octoprint:
             say("`p` starts a print from OctoPrint's side (unlock the printer first).")
         say("`?` shows this again; `q` or Ctrl-C stops everything (relays off).")
@@ -139,6 +142,9 @@ class Demo:
                 continue
             if words[0] == "p":
                 self._print_from_octoprint()
+                continue
+            if words[0] == "w":
+                self.console.say(f"[{current}] machine {self.fablab.work(current)}")
                 continue
             station = self._station(words[0])
             if station:

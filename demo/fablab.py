@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -35,6 +36,7 @@ RELAY_MACHINES = {  # the stations on simulated relay pins, by kind
     "laser": 'kind = "laser"\npin = 17\nbeam_pin = 27\npin_factory = "mock"\n',
     "sewing": 'kind = "sewing"\npin = 22\nmotor_pin = 23\npin_factory = "mock"\n',
 }
+BUSY_PINS = {"laser": 27, "sewing": 23}  # the beam, the motor: the console makes them work
 STATIONS_STOP_SECONDS = 6  # then the hub and OctoPrint get the rest of Ctrl-C's 10 seconds
 SERVERS_STOP_SECONDS = 3
 
@@ -176,6 +178,11 @@ class DemoFablab:
         self.children: dict[str, Child] = {}
         self.stations: list[str] = []
         self.relays: set[str] = set()  # the stations driving a relay
+        # Their simulated pins' panels (machines.mock_panel), in a short path: a UNIX
+        # socket's name is at most 107 bytes.
+        self.panels = Path(tempfile.mkdtemp(prefix="fablab-demo-"))
+        self.busy_pins: dict[str, int] = {}
+        self.working: set[str] = set()
         self.octoprint = None
         self.data: dict = {}
 
@@ -207,9 +214,13 @@ class DemoFablab:
             if entry["kind"] not in machines:
                 continue
             port = self.screen_ports[len(self.stations)]
+            machine = machines[entry["kind"]]
+            if entry["kind"] in BUSY_PINS:
+                machine += f'panel = "{self.panels / entry["name"]}.sock"\n'
+                self.busy_pins[entry["name"]] = BUSY_PINS[entry["kind"]]
             config = _station_config(self.directory, entry["name"], self.hub_url,
-                                     self.data["tokens"][entry["name"]],
-                                     machines[entry["kind"]], port)  # fmt: skip
+                                     self.data["tokens"][entry["name"]], machine,
+                                     port)  # fmt: skip
             self.screens[entry["name"]] = f"http://127.0.0.1:{port}/"
             command = [str(BIN / "fablab-kiosk"), "--config", str(config), "run"]
             child = self._add(entry["name"], command, stdin=True)
@@ -272,6 +283,21 @@ class DemoFablab:
         stdin.write(uid + "\n")
         stdin.flush()
 
+    def work(self, station: str) -> str:
+        """Make the station's machine work (the laser's beam, the sewing motor), or rest
+        again: what the station sees through its busy input. Its new state, in words."""
+        from common.panel import ask
+
+        if station not in self.busy_pins:
+            return "this machine has no busy input"
+        on = station not in self.working
+        answer = ask(self.panels / f"{station}.sock",
+                     f"drive {self.busy_pins[station]} {'high' if on else 'low'}")  # fmt: skip
+        if answer != "ok":
+            return answer
+        (self.working.add if on else self.working.discard)(station)
+        return "working" if on else "resting"
+
     # --- stop ----------------------------------------------------------------------------------
 
     def stop(self) -> int:
@@ -298,6 +324,7 @@ class DemoFablab:
             self.children["hub"].finish()
         for name, process in servers:
             say(f"  {name} (pid {process.pid}): stopped")
+        shutil.rmtree(self.panels, ignore_errors=True)
         if self.octoprint:
             self.octoprint.process = None
         if (self.directory / MARKER).exists():

@@ -32,6 +32,7 @@ class Entry:
     valid_until: date | None = None
     last_practice: date | None = None
     language: str | None = None  # for the screen and the voice; French when None
+    hours: float | None = None  # practice on this machine's skill, for their progress
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class AccessList:
     badge_hash: BadgeHash
     entries: dict[str, Entry]
     contact: str = ""  # whom residents are sent to ("Allez voir Claire")
+    stop_now: frozenset[str] = frozenset()  # people whose session ends now, after a countdown
+    calls_seen: frozenset[str] = frozenset()  # calls from here the facilitator has seen
 
     @property
     def out_of_service(self) -> bool:
@@ -50,6 +53,31 @@ class AccessList:
     @property
     def inactivity_months(self) -> int | None:
         return (self.skill or {}).get("inactivity_months")
+
+    @property
+    def stops_at_once(self) -> bool:
+        """Out of service "now" (a countdown, then the end), rather than at the session's end."""
+        return self.machine.get("out_of_service_when", "now") in ("now", "cancel")
+
+    @property
+    def cancels_print(self) -> bool:
+        """Out of service "now, and cancel the print": the facilitator's own word."""
+        return self.machine.get("out_of_service_when") == "cancel"
+
+    def checklist(self) -> list[dict[str, Any]]:
+        items = (self.skill or {}).get("checklist") or []
+        return [item for item in items if isinstance(item, dict) and isinstance(
+            item.get("text"), dict)]  # fmt: skip
+
+    def setting(self, key: str, default: Any) -> Any:
+        return (self.skill or {}).get(key, default)
+
+    def with_entry(self, uid: str, entry: Entry) -> AccessList:
+        """This list with one badge's entry changed (a step validated at the machine, before
+        the hub's next list says the same)."""
+        from dataclasses import replace
+
+        return replace(self, entries={**self.entries, self.badge_hash.of(uid): entry})
 
     def lookup(self, uid: str) -> Entry | None:
         return self.entries.get(self.badge_hash.of(uid))
@@ -63,10 +91,13 @@ class AccessList:
             if not isinstance(machine, dict):
                 raise TypeError("machine")
             contact = str((body.get("fablab") or {}).get("contact") or "")
+            stop_now = frozenset(str(person) for person in body.get("stop_now") or ())
+            calls_seen = frozenset(str(call) for call in body.get("calls_seen") or ())
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise AccessListInvalid(f"not an access list: {error!r}") from None
         return cls(etag=etag, machine=machine, skill=skill, badge_hash=badge_hash,
-                   entries=entries, contact=contact)  # fmt: skip
+                   entries=entries, contact=contact, stop_now=stop_now,
+                   calls_seen=calls_seen)  # fmt: skip
 
 
 def _entry(item: dict[str, Any]) -> Entry:
@@ -84,6 +115,7 @@ def _entry(item: dict[str, Any]) -> Entry:
         valid_until=day(item.get("valid_until")),
         last_practice=day(item.get("last_practice")),
         language=str(item["language"]) if item.get("language") else None,
+        hours=float(item["hours"]) if isinstance(item.get("hours"), int | float) else None,
     )
 
 

@@ -1,20 +1,20 @@
-"""The station agent: taps in, decisions out, sessions kept, events shipped.
+"""The station agent: taps and touches in, decisions out, sessions kept, events shipped.
 
-One loop owns the state: it takes inputs from a queue (taps from the reader
-thread, machine events, new access lists from the sync thread) and its own
-timers, looks up the transition in `kiosk.state`, and carries out the actions.
-A tap is decided from the in-memory access list: no network, no waiting.
+One loop owns the state: it takes inputs from a queue (taps from the reader thread, touches
+from the screen's server, machine events, new access lists and acknowledgements from the
+hub's threads) and its own timers, looks up the transition in `kiosk.state`, and has
+`kiosk.actions` carry out the actions. A tap is decided from the in-memory access list: no
+network, no waiting.
 
-Durability: a session's start (and every refusal, fault, job event) is in the
-outbox before the machine is touched (`kiosk.sessions`); the hub is talked to
-from other threads only (`kiosk.hub_link`).
+Durability: a session's start (and every refusal, fault, job, call, report, sign-off) is in
+the outbox before the machine is touched (`kiosk.sessions`); the hub is talked to from other
+threads only (`kiosk.hub_link`).
 """
 
 from __future__ import annotations
 
 import logging
 import queue
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -25,24 +25,26 @@ from badge.reader import Reader, build_reader
 from badge.taps import ReaderFault, ReaderRecovered, Tap
 from kiosk import watchdog
 from kiosk.access import AccessList, AccessListInvalid, AccessListStore
+from kiosk.actions import Actions
 from kiosk.config import KioskConfig
 from kiosk.decision import Decision, can_supervise, decide
 from kiosk.feedback import Feedback
 from kiosk.hub_client import HubClient
 from kiosk.hub_link import HubLink
+from kiosk.moments import ChecklistRun, Presence, Prompt
 from kiosk.outbox import Outbox, new_event
 from kiosk.presenter import build_presenter, print_line
 from kiosk.screens import Place
 from kiosk.sessions import ALIVE_EVERY, Session, SessionBook, Waiting
-from kiosk.state import Action, Input, State, classify_tap, transition
+from kiosk.state import Input, State, classify_tap, transition
+from kiosk.touches import Touches
 from machines.base import (
+    Activity,
     Controller,
     Fault,
     JobUpdate,
     Recovered,
-    Refused,
     SessionOver,
-    Usage,
     build_controller,
 )
 
@@ -71,13 +73,26 @@ class Station:
         )
         self.store = AccessListStore(self.settings.data_dir)
         self.reader = reader or build_reader(**config.reader)
-        self.show = build_presenter(config, feedback or Feedback(**config.feedback), line)
-        self.sessions = SessionBook(self.outbox)
         self.inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.show = build_presenter(
+            config, feedback or Feedback(**config.feedback), line,
+            on_touch=lambda touch: self.inbox.put(("touch", touch)),
+        )  # fmt: skip
+        self.sessions = SessionBook(self.outbox)
+        self.actions = Actions(self)
+        self.touches = Touches(self)
         self.state = State.IDLE
         self.session: Session | None = None
         self.waiting: Waiting | None = None
-        self.next_tap: tuple[str, Decision] | None = None
+        self.checklist: ChecklistRun | None = None
+        self.presence: Presence | None = None
+        self.prompt: Prompt | None = None
+        self.next_tap: Decision | None = None
+        self.stop_reason = ""  # why the facilitator stops the session now
+        self.cancel_print = False  # and whether a print stops with it (their word only)
+        self.pending_call: str | None = None  # a call the hub has not acknowledged yet
+        self.call_unseen: str | None = None  # a call the facilitator has not seen yet
+        self.danger_report: str | None = None  # a "dangerous" the hub has not heard yet
         self.access: AccessList | None = None
         self.stop_event = threading.Event()
         self.hub = HubLink(
@@ -91,7 +106,7 @@ class Station:
             stop=self.stop_event,
         )
         self.access = self._load_access_list()
-        self.show.set_place(Place.from_access_list(self.access))
+        self.show.set_place(Place.from_access_list(self.access), self.access)
         log.info("machine locked at start (%s)", self.controller.state.value)
         if self.access is not None:
             log.info("access list %s: %d badges (kept on disk)", self.access.etag,
@@ -103,7 +118,7 @@ class Station:
         try:
             return self.store.load()
         except AccessListInvalid as problem:
-            self._fault("access_list_damaged", str(problem))
+            self.fault("access_list_damaged", str(problem))
             return None
 
     def run(self) -> None:
@@ -115,11 +130,12 @@ class Station:
             lambda fresh: self.inbox.put(("access", fresh)),
             lambda: self.state.value,
             lambda reachable: self.inbox.put(("hub", reachable)),
+            lambda answer: self.inbox.put(("answer", answer)),
         )
         self.show.start()
         if self.access is not None and self.access.out_of_service:
             self.apply(Input.OUT_OF_SERVICE)
-        self._show_state()
+        self.show_state()
         log.info("station ready: %s", self.config.machine.get("kind"))
         watchdog.notify("READY=1")
         beat_every, last_beat = watchdog.watchdog_interval(), 0.0
@@ -168,7 +184,7 @@ class Station:
             if isinstance(item, Tap):
                 self.on_tap(item.uid)
             elif isinstance(item, ReaderFault):
-                self._fault(item.code, item.message)
+                self.fault(item.code, item.message)
             elif isinstance(item, ReaderRecovered):
                 log.info("reader working again")
         elif kind == "reader_done":
@@ -179,25 +195,31 @@ class Station:
             self.on_access_list(item)
         elif kind == "hub":
             self.show.set_offline(not item)
+        elif kind == "touch":
+            self.touches.on_touch(str(item))
+        elif kind == "answer":
+            self.touches.on_answer(item)
 
     def on_tap(self, uid: str) -> None:
         today = date.today()
         decision = decide(self.access, uid, today)
-        # Only someone waiting for a référent makes a supervisor's badge matter.
-        supervisor = self.state is State.AWAITING_SUPERVISOR and (
+        # A référent's badge matters to someone waiting for one, or during a session.
+        supervisor = self.state in (State.AWAITING_SUPERVISOR, State.IN_USE) and (
             can_supervise(self.access, uid, today) is not None
         )
-        holder = (self.session and self.session.uid == uid) or (
-            self.waiting and self.waiting.uid == uid
-        )
-        event = classify_tap(self.state, decision.code, bool(holder), supervisor)
+        holder = next((who.uid for who in (self.session, self.waiting) if who), None)
+        if self.checklist is not None:
+            holder = self.checklist.decision.uid
+        confirming = self.checklist is not None or bool(self.presence and self.presence.asked_at)
+        event = classify_tap(self.state, decision.code, holder == uid, supervisor,
+                             working=self.controller.working, confirming=confirming)  # fmt: skip
         who = decision.entry.person if decision.entry else f"uid={uid}"
         log.info("decision %s %s (%s)", decision.log_code, who, event.value)
         self.apply(event, decision=decision)
 
     def on_machine_event(self, event: Any) -> None:
         if isinstance(event, Fault):
-            self._fault(event.code, event.message, machine=True)
+            self.fault(event.code, event.message, machine=True)
         elif isinstance(event, Recovered):
             log.info("machine fault cleared")
             self.apply(Input.FAULT_CLEARED)
@@ -216,26 +238,45 @@ class Station:
             self.outbox.keep(new_event("job", state=event.state, **fields))
             progress = f" {event.progress:.0f}%" if event.progress is not None else ""
             log.info("print job %s%s", event.state, progress)
+        elif isinstance(event, Activity):
+            log.info("machine %s", "working" if event.busy else "resting")
         elif isinstance(event, SessionOver):
             log.info("session over: %s", event.reason)
-            self._session_ended(event.session, event.reason, event.usage)
+            self.actions.session_ended(event.session, event.reason, event.usage)
             self.apply(Input.SESSION_CLOSED)
 
     def on_access_list(self, fresh: AccessList) -> None:
-        was_out = self.access.out_of_service if self.access else False
         self.access = fresh
-        if self.show.set_place(Place.from_access_list(fresh)):
-            self._show_state()  # the machine's name, whom to ask... changed
+        if self.show.set_place(Place.from_access_list(fresh), fresh):
+            self.show_state()  # the machine's name, whom to ask... changed
         log.info("access list %s: %d badges", fresh.etag, len(fresh.entries))
-        if fresh.out_of_service and not was_out:
+        if self.call_unseen is not None and self.call_unseen in fresh.calls_seen:
+            self.call_unseen = None
+            self.show.call_seen(self.session)
+        session = self.session
+        if session is not None and session.person in fresh.stop_now:
+            self.stop_reason = "training"  # the facilitator stopped their training: now
+            self.apply(Input.STOP_NOW)
+        self._follow_service()
+
+    def _follow_service(self) -> None:
+        """Out of service at the hub (or after a dangerous report here), or back in service."""
+        access = self.access
+        out = bool(access and access.out_of_service) or self.danger_report is not None
+        if out and self.state is State.IN_USE:
+            if access is not None and access.out_of_service and access.stops_at_once:
+                self.cancel_print = access.cancels_print
+                self.stop_reason = "cancel" if self.cancel_print else "out_of_service"
+                self.apply(Input.STOP_NOW)  # a countdown; "at the end" waits for the end
+        elif out and self.state is not State.OUT_OF_SERVICE:
             self.apply(Input.OUT_OF_SERVICE)
-        elif was_out and not fresh.out_of_service:
+        elif not out and self.state is State.OUT_OF_SERVICE:
             self.apply(Input.BACK_IN_SERVICE)
 
     # --- timers -------------------------------------------------------------------------------
 
     def _until_next_timer(self) -> float:
-        if self.session or self.waiting:
+        if self.session or self.waiting or self.checklist:
             return 0.25
         return min(ALIVE_EVERY, watchdog.watchdog_interval() or ALIVE_EVERY)
 
@@ -244,19 +285,33 @@ class Station:
         settings = self.settings
         if self.waiting and now - self.waiting.since >= settings.supervisor_window_seconds:
             self.apply(Input.SUPERVISOR_TIMEOUT, decision=self.waiting.decision)
+        if self.checklist is not None and now >= self.checklist.deadline:
+            self.apply(Input.CHECKLIST_TIMEOUT, decision=self.checklist.decision)
         session = self.session
         if session is not None and self.state is State.IN_USE:
-            elapsed = now - session.started
-            limit = settings.max_session_minutes * 60
-            if elapsed >= limit:
-                self.apply(Input.MAX_DURATION)
-            elif not session.warned and elapsed >= limit - settings.warning_minutes * 60:
-                session.warned = True
-                self.apply(Input.WARNING_DUE)
-            elif self._idle_too_long():
-                self.apply(Input.IDLE_TIMEOUT)
+            self._session_timers(session, now)
         if self.session is not None:
             self.sessions.still_alive()
+
+    def _session_timers(self, session: Session, now: float) -> None:
+        settings, presence, prompt = self.settings, self.presence, self.prompt
+        elapsed = now - session.started
+        limit = settings.max_session_minutes * 60
+        if prompt is not None and now >= prompt.until:
+            self.apply(Input.COUNTDOWN_OVER if prompt.kind == "countdown" else Input.TOUCH_CANCEL)
+        elif elapsed >= limit:
+            self.apply(Input.MAX_DURATION)
+        elif not session.warned and elapsed >= limit - settings.warning_minutes * 60:
+            session.warned = True
+            self.apply(Input.WARNING_DUE)
+        elif presence is not None and presence.overdue(now):
+            self.apply(Input.PRESENCE_TIMEOUT)
+        elif presence is not None and presence.due(now):
+            self.apply(Input.PRESENCE_DUE)
+        elif presence is not None and presence.asked_at is not None:
+            self.show.presence(session, presence.stage(now))  # amber, then red, then sound
+        elif self._idle_too_long():
+            self.apply(Input.IDLE_TIMEOUT)
 
     def _idle_too_long(self) -> bool:
         """The busy sense (beam, motor) has been quiet longer than the idle limit."""
@@ -272,118 +327,32 @@ class Station:
         before = self.state
         self.state = step.next
         for action in step.actions:
-            follow_ups += self._do(action, step.reason, decision, before) or []
+            follow_ups += self.actions.run(action, step.reason, decision, before) or []
         for follow_up in follow_ups:
             self.apply(follow_up)
         if self.state is State.IDLE and self.next_tap is not None:
-            _, decision_next = self.next_tap  # a handover: the tap already decided and logged
-            self.next_tap = None
+            decision_next, self.next_tap = self.next_tap, None  # decided and logged already
             self.apply(Input.TAP_GRANTED, decision=decision_next)
+        if self.state is State.IDLE:
+            self._follow_service()  # out of service "at the end of the session": now
 
-    def _do(
-        self, action: Action, reason: str | None, decision: Decision | None, before: State
-    ) -> list[Input] | None:
-        if action is Action.START_SESSION:
-            return self._start(decision, supervisor=None)
-        if action is Action.START_SUPERVISED:
-            waiting, self.waiting = self.waiting, None
-            assert waiting is not None and decision is not None
-            return self._start(waiting.decision, supervisor=decision.entry)
-        if action is Action.END_SESSION:
-            return self._end(reason or "badge_out")
-        if action is Action.AWAIT_SUPERVISOR:
-            assert decision is not None
-            self.waiting = Waiting(decision.uid, decision)
-            self.outbox.keep(
-                new_event("denied", reason="needs_supervisor", person=decision.entry.person)
-            )
-            self.show.awaiting(
-                decision.entry, self.waiting.since + self.settings.supervisor_window_seconds
-            )
-        elif action is Action.CANCEL_WAIT:
-            self.waiting = None
-        elif action is Action.REFUSE:
-            self._refuse(reason, decision, in_use=before is State.IN_USE)
-        elif action is Action.WARN:
-            if hasattr(self.controller, "warn"):
-                self.controller.warn(True)
-            session = self.session
-            if session is not None:
-                limit = session.started + self.settings.max_session_minutes * 60
-                self.show.warning(session, self.settings.warning_minutes, limit)
-        elif action is Action.TAKE_NEXT:
-            assert decision is not None
-            self.next_tap = (decision.uid, decision)
-        elif action is Action.SHOW:
-            self._show_state()
-        return None
-
-    def _show_state(self) -> None:
-        self.show.state(
+    def show_state(self, prompt: bool = False) -> None:
+        """The state's screen; `prompt`: a question just asked, with its signal and voice."""
+        (self.show.prompt if prompt else self.show.state)(
             self.state,
             session=self.session,
             waiting=self.waiting,
+            checklist=self.checklist,
+            prompt=self.prompt,
+            presence=self.presence,
             max_seconds=self.settings.max_session_minutes * 60,
             window=self.settings.supervisor_window_seconds,
+            danger=self.danger_report is not None,
         )
-
-    def _start(self, decision: Decision | None, supervisor: Any) -> list[Input] | None:
-        assert decision is not None and decision.entry is not None
-        entry = decision.entry
-        try:
-            session = self.sessions.begin(decision, supervisor.person if supervisor else None)
-        except sqlite3.Error as problem:
-            # No session without its record: the machine stays locked, the resident is told,
-            # and the next tap tries again (room comes back as the hub takes the events).
-            self._fault("disk_error", f"cannot record the session, machine kept locked: {problem}")
-            self.show.refused("cannot_record", entry)
-            return [Input.SESSION_CLOSED]
-        try:
-            self.controller.unlock(session.id)
-        except Refused as refused:
-            self.session = session
-            self._end("fault", refused=refused)
-            self.show.refused("refused_by_machine", entry, detail=refused.detail or refused.code)
-            return [Input.SESSION_CLOSED]
-        self.session = session
-        log.info("machine unlocked for session %s", session.id)
-        self.show.granted(session, self.settings.max_session_minutes * 60)
-        return None
-
-    def _end(self, reason: str, refused: Refused | None = None) -> list[Input] | None:
-        session = self.session
-        if session is None:
-            return [Input.SESSION_CLOSED]
-        usage = Usage() if refused else self.controller.lock(reason)
-        log.info("machine locked (%s)", reason)
-        if usage is None:  # a print goes on; the session ends with it (SessionOver)
-            self.show.print_continues(session)
-            return None
-        self._session_ended(session.id, reason, usage)
-        return [Input.SESSION_CLOSED]
-
-    def _session_ended(self, session_id: str, reason: str, usage: Usage) -> None:
-        session = self.session
-        if session is None or session.id != session_id:
-            return
-        self.session = None
-        self.sessions.end(session, reason, usage)
-        if reason in ("badge_out", "handover", "timeout", "idle"):
-            self.show.goodbye(session, time.monotonic() - session.started, reason)
-
-    def _refuse(self, reason: str | None, decision: Decision | None, in_use: bool) -> None:
-        code = reason or (decision.code if decision else "refused")
-        entry = decision.entry if decision else None
-        if entry is not None:
-            self.outbox.keep(new_event("denied", reason=code, person=entry.person))
-        elif decision is not None and self.access is not None:
-            # A card nobody owns (whatever else is wrong): its UID lets the facilitator enrol it.
-            self.outbox.keep(new_event("unknown_badge", uid=decision.uid))
-        self.show.refused(code, entry, in_use=in_use)
 
     # --- faults -------------------------------------------------------------------------------
 
-    def _fault(self, code: str, text: str, machine: bool = False) -> None:
+    def fault(self, code: str, text: str, machine: bool = False) -> None:
         log.error("fault %s: %s", code, text)
         self.outbox.keep(new_event("fault", code=code[:40], message=text[:500]))
         if machine:

@@ -2,10 +2,12 @@
 
 [hub]      url, token, timeout_seconds, ca_file (the hub's certificate authority, for https)
 [station]  data_dir, supervisor_window_seconds, max_session_minutes, warning_minutes,
-           idle_minutes, heartbeat_seconds, outbox_fault_depth, outbox_max_megabytes
+           idle_minutes, heartbeat_seconds, outbox_fault_depth, outbox_max_megabytes,
+           stop_countdown_seconds (a "stop now" from the facilitator, announced first)
 [reader]   kind = "stdin" | "mfrc522" | "serial" | "keyboard", and its options
 [machine]  kind = "relay" | "laser" | "sewing" | "printer", and its options
-           (relay kinds need `pin`; `pin_factory = "mock"` simulates the pins)
+           (relay kinds need `pin`; `pin_factory = "mock"` simulates the pins, and
+           `panel = "/run/x.sock"` lets the demo and tests drive them: machines.mock_panel)
 [feedback] green_pin, red_pin, amber_pin, buzzer_pin, pin_factory (all optional)
 [screen]   enabled (true), port (8010), blank_minutes (10): the page for the touch screen
 [voice]    enabled (true), volume (0-100, 80), quiet_hours ("22:00-07:00"), player ("aplay -q")
@@ -38,6 +40,7 @@ class StationSettings:
     heartbeat_seconds: float = 30.0
     outbox_fault_depth: int = 10_000
     outbox_max_megabytes: float = 256.0  # the outbox never takes more of the SD card
+    stop_countdown_seconds: float = 30.0  # warned before the facilitator's "stop now" cuts
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,7 @@ def parse(data: dict[str, Any], base: Path = Path(".")) -> KioskConfig:
         heartbeat_seconds=_number(station, "station", "heartbeat_seconds", 30.0, 0.1),
         outbox_fault_depth=int(_number(station, "station", "outbox_fault_depth", 10_000, 1)),
         outbox_max_megabytes=_number(station, "station", "outbox_max_megabytes", 256.0, 0.01),
+        stop_countdown_seconds=_number(station, "station", "stop_countdown_seconds", 30.0, 1),
     )
     _no_leftovers(station, "station")
 

@@ -83,6 +83,7 @@ class Feedback:
             State.IDLE: {},
             State.IN_USE: {"green": "on"},
             State.AWAITING_SUPERVISOR: {"amber": "blink:0.5:0.5:0"},
+            State.CHECKLIST: {"amber": "blink:0.5:0.5:0"},
             State.ENDING: {"amber": "on"},
             State.FAULT: {"red": "on"},
             State.OUT_OF_SERVICE: {"red": "blink:1:1:0"},

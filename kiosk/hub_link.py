@@ -47,16 +47,18 @@ class HubLink:
         on_list: Callable[[AccessList], None],
         state: Callable[[], str],
         on_reachable: Callable[[bool], None] = lambda reachable: None,
+        on_answer: Callable[[dict[str, Any]], None] = lambda answer: None,
     ) -> None:
         """Start the long poll (new lists go to `on_list`), the shipper and the heartbeats
-        (which report `state()`); `on_reachable` hears when the hub goes away or comes back."""
+        (which report `state()`); `on_reachable` hears when the hub goes away or comes back,
+        `on_answer` what the hub answered each batch of events."""
         self.on_reachable = on_reachable
         self.sync = AccessListSync(
             self.client, self.store, etag, on_list, self.problem, self.stop, self.reached
         )
         threads = [
             self.sync,
-            Shipper(self.client, self.outbox, self.problem, self.stop, self.reached),
+            Shipper(self.client, self.outbox, self.problem, self.stop, self.reached, on_answer),
             threading.Thread(target=self._heartbeats, args=(state,), name="heartbeat", daemon=True),
         ]
         for thread in threads:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ log = logging.getLogger("kiosk.screen")
 PAGE = Path(__file__).with_name("screen")
 ICONS = Path(__file__).resolve().parent.parent / "common" / "icons"
 KEEPALIVE_SECONDS = 15.0
+TOUCH = re.compile(r"[a-z_]{1,20}(:[a-z_]{1,20})?")
 TYPES = {
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -30,10 +33,16 @@ TYPES = {
 
 class ScreenServer:
     def __init__(
-        self, port: int = 8010, host: str = "127.0.0.1", blank_minutes: float = 10
+        self,
+        port: int = 8010,
+        host: str = "127.0.0.1",
+        blank_minutes: float = 10,
+        on_touch: Callable[[str], None] = lambda touch: None,
     ) -> None:
-        """`blank_minutes`: the page goes dark after this long quiet on the waiting screen."""
+        """`blank_minutes`: the page goes dark after this long quiet on the waiting screen;
+        `on_touch(action)`: a button touched on the page (the agent's inbox)."""
         self.blank_after_ms = int(blank_minutes * 60_000)
+        self.on_touch = on_touch
         self._changed = threading.Condition()
         self._message: dict[str, Any] | None = None
         self._version = 0
@@ -124,6 +133,27 @@ class _Handler(BaseHTTPRequestHandler):
             self._file(ICONS / path[7:])
         else:
             self._send(404, b"not found", "text/plain")
+
+    def do_POST(self) -> None:
+        """A touch: `{"action": "finish"}`. From this page only (its own origin), so that no
+        other page a browser might open can press the buttons."""
+        origin = self.headers.get("Origin", "")
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(min(length, 4096)) if length else b""
+        same_page = origin == f"http://{self.headers.get('Host', '')}"
+        is_json = self.headers.get_content_type() == "application/json"
+        if self.path != "/touch" or not same_page or not is_json:
+            self._send(403, b"not from this page", "text/plain")
+            return
+        try:
+            action = json.loads(body)["action"]
+        except (ValueError, KeyError, TypeError):
+            action = None
+        if not isinstance(action, str) or not TOUCH.fullmatch(action):
+            self._send(400, b"not a touch", "text/plain")
+            return
+        self.screen.on_touch(action)
+        self._send(204, b"", "text/plain")
 
     def _file(self, path: Path) -> None:
         try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from common.languages import LANGUAGES, known
-from kiosk.texts import MINUTES, N_, SECONDS, duration, plural, text
+from kiosk.texts import N_, text
 
 # Tones match the lights: ok green, wait amber, stop red; calm when nothing is happening.
 OK, WAIT, STOP, CALM = "ok", "wait", "stop", "calm"
@@ -27,6 +27,10 @@ MACHINE_ICONS = {
     "relay": "tool",
 }
 AS_GIVEN = "{reason}"  # the facilitator's own words, shown as written
+# The buttons a running session, or a waiting machine, always has.
+FINISH = ("finish", N_("J'ai fini"), "door-exit")
+CALL = ("call", N_("Appeler {who}"), "bell-ringing")
+REPORT = ("report", N_("Signaler un problème"), "alert-octagon")
 PERMITS = {"extractor": N_("l'aspiration"), "lid": N_("le capot fermé")}
 
 
@@ -78,6 +82,13 @@ class Screen:
     spoken: bool = True
     machine_icon: str = "tool"
     machine: str = ""
+    # Big buttons for a touch: (what the station hears, French words, pictogram).
+    actions: tuple[tuple[str, str, str], ...] = ()
+    # The checklist's progress, "2 / 4", or the presence check's escalation, 1 to 3.
+    step: str = ""
+    urgency: int = 0
+    # A few figures under the sentence: (French label, value already in the language).
+    facts: tuple[tuple[str, str], ...] = ()
 
     def words(self) -> dict[str, str]:
         """Title, sentence and next step in the screen's language."""
@@ -112,6 +123,15 @@ class Screen:
             "machine_icon": self.machine_icon,
             "labels": labels,
             "offline": offline,
+            "actions": [
+                {"id": key, "label": text(self.language, label, **self.params), "icon": icon}
+                for key, label, icon in self.actions
+            ],
+            "step": self.step,
+            "urgency": self.urgency,
+            "facts": [
+                {"label": text(self.language, label), "value": value} for label, value in self.facts
+            ],
         }
 
     def spoken_text(self) -> str:
@@ -131,8 +151,11 @@ def _screen(
     title: str,
     sentence: str = "",
     next_step: str = "",
+    params: Mapping[str, object] | None = None,
     **rest: Any,
 ) -> Screen:
+    """A screen of this station; `{who}` (whom to ask) is known to every text."""
+    language = rest.get("language", "fr")
     return Screen(
         code,
         tone,
@@ -140,6 +163,7 @@ def _screen(
         title,
         sentence,
         next_step,
+        params={"who": place.who(language), **(params or {})},
         machine=place.machine,
         machine_icon=MACHINE_ICONS.get(place.kind, "tool"),
         **rest,
@@ -170,11 +194,13 @@ def idle(place: Place) -> Screen:
         N_("Pas de badge ? Allez voir {who} à l'accueil."),
         params={"who": place.who("fr")},
         spoken=False,
+        actions=(CALL, REPORT),
     )
 
 
-def out_of_service(place: Place, language: str = "fr") -> Screen:
-    reason = place.out_of_service_reason
+def out_of_service(place: Place, language: str = "fr", reason: str = "") -> Screen:
+    """`reason`: one given here (a dangerous report) before the hub's list says it."""
+    reason = reason or place.out_of_service_reason
     return _screen(
         place,
         "out_of_service",
@@ -229,6 +255,7 @@ def in_use(place: Place, person: Any, since_ms: int, until_ms: int, supervised: 
         params={"name": person.first_name},
         language=language,
         timer={"since": since_ms, "until": until_ms},
+        actions=(FINISH, CALL, REPORT),
     )
 
 
@@ -257,155 +284,4 @@ def ending_print(place: Place, language: str) -> Screen:
         N_("Votre impression continue."),
         N_("La séance finira avec elle."),
         language=language,
-    )
-
-
-# --- the moments ---------------------------------------------------------------------------
-
-REFUSALS: dict[str, tuple[str, str, str, str]] = {
-    # code: (pictogram, title, sentence, next step)
-    "unknown_badge": (
-        "user-question",
-        N_("Pas pour cette machine"),
-        N_("Ce badge n'ouvre pas cette machine."),
-        N_("Pour apprendre à l'utiliser, allez voir {who} à l'accueil."),
-    ),
-    "not_trained": (
-        "school",
-        N_("Formation nécessaire"),
-        N_("Pour cette machine, il faut la formation « {skill} »."),
-        N_("Demandez cette formation à {who}."),
-    ),
-    "expired": (
-        "calendar-x",
-        N_("Formation à refaire"),
-        N_("Votre formation « {skill} » est trop ancienne."),
-        N_("Demandez une nouvelle formation à {who}."),
-    ),
-    "lapsed": (
-        "hourglass",
-        N_("Pas utilisée depuis longtemps"),
-        N_("Vous n'avez pas utilisé cette machine depuis longtemps."),
-        N_("Demandez à {who} de vous la remontrer."),
-    ),
-    "machine_busy": (
-        "hand-stop",
-        N_("Machine occupée"),
-        N_("Quelqu'un utilise la machine."),
-        N_("Attendez la fin, s'il vous plaît."),
-    ),
-    "out_of_service": (
-        "tools-off",
-        N_("Machine en panne"),
-        N_("La machine ne marche pas."),
-        N_("Revenez plus tard. {who} est au courant."),
-    ),
-    "supervisor_timeout": (
-        "user-x",
-        N_("Pas de référent"),
-        N_("Personne n'est venu. La machine reste fermée."),
-        N_("Demandez à un référent de venir avec vous."),
-    ),
-    "machine_fault": (
-        "alert-triangle",
-        N_("Machine bloquée"),
-        N_("La machine est bloquée."),
-        N_("Appelez {who}."),
-    ),
-    "cannot_record": (
-        "device-floppy",
-        N_("Station pleine"),
-        N_("La station ne peut plus rien enregistrer."),
-        N_("Appelez {who}."),
-    ),
-    "no_access_list": (
-        "clock",
-        N_("Pas encore prête"),
-        N_("La machine n'est pas encore prête."),
-        N_("Appelez {who}."),
-    ),
-    "refused_by_machine": (
-        "plug-connected-x",
-        N_("Démarrage impossible"),
-        N_("La machine ne peut pas démarrer."),
-        N_("Vérifiez : {what}. Sinon, appelez {who}."),
-    ),
-}
-
-
-def refused(place: Place, code: str, person: Any = None, detail: str = "") -> Screen:
-    """The screen of one refusal; `detail` is the out-of-service reason or what the machine
-    misses (permit names)."""
-    language = known(person.language if person is not None else None)
-    icon, title, sentence, next_step = REFUSALS.get(code, REFUSALS["machine_fault"])
-    if code == "out_of_service" and (detail or place.out_of_service_reason):
-        sentence = AS_GIVEN
-    what = ", ".join(
-        text(language, PERMITS.get(name.strip(), name.strip()))
-        for name in detail.split(",")
-        if name.strip()
-    )
-    params = {
-        "who": place.who(language),
-        "skill": place.skill(language),
-        "reason": detail or place.out_of_service_reason,
-        "what": what,
-    }
-    return _screen(
-        place,
-        code,
-        STOP,
-        icon,
-        title,
-        sentence,
-        next_step,
-        params=params,
-        language=language,
-        hold=HOLD_SECONDS,
-    )
-
-
-def warning(place: Place, person: Any, minutes: float, until_ms: int) -> Screen:
-    language = known(person.language if person is not None else None)
-    left = (
-        plural(language, MINUTES, round(minutes))
-        if minutes >= 1
-        else plural(language, SECONDS, round(minutes * 60))
-    )
-    return _screen(
-        place,
-        "warning",
-        WAIT,
-        "alarm",
-        N_("Bientôt la fin"),
-        N_("La machine s'arrête dans {left}."),
-        N_("Finissez votre travail."),
-        params={"left": left},
-        language=language,
-        countdown=until_ms,
-    )
-
-
-ENDINGS = {
-    "badge_out": N_("Vous avez travaillé {duration}."),
-    "handover": N_("Vous avez travaillé {duration}. Quelqu'un prend la suite."),
-    "timeout": N_("Le temps maximum est passé. Vous avez travaillé {duration}."),
-    "idle": N_("La machine ne travaillait plus. Vous avez travaillé {duration}."),
-}
-
-
-def goodbye(place: Place, person: Any, seconds: float, reason: str) -> Screen:
-    language = known(person.language if person is not None else None)
-    name = person.first_name if person is not None else ""
-    return _screen(
-        place,
-        "goodbye",
-        OK,
-        "door-exit",
-        N_("Au revoir {name} !"),
-        ENDINGS.get(reason, ENDINGS["badge_out"]),
-        N_("À bientôt au fablab."),
-        params={"name": name, "duration": duration(language, seconds)},
-        language=language,
-        hold=HOLD_SECONDS,
     )

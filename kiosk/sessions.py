@@ -33,6 +33,7 @@ class Session:
     level: int | None
     supervisor: str | None
     language: str | None = None
+    hours_before: float = 0.0  # practice on the skill before this session (the list's)
     started: float = field(default_factory=time.monotonic)
     warned: bool = False
 
@@ -53,8 +54,11 @@ class SessionBook:
         self.outbox = outbox
         self._last_alive = 0.0
 
-    def begin(self, decision: Decision, supervisor: str | None) -> Session:
-        """Keep a new session's start on disk; sqlite3.Error means it must not start."""
+    def begin(
+        self, decision: Decision, supervisor: str | None, checklist: dict[str, Any] | None = None
+    ) -> Session:
+        """Keep a new session's start on disk (with the checklist confirmed before it);
+        sqlite3.Error means it must not start."""
         entry = decision.entry
         assert entry is not None
         session = Session(
@@ -65,8 +69,10 @@ class SessionBook:
             level=entry.level,
             supervisor=supervisor,
             language=entry.language,
+            hours_before=entry.hours or 0.0,
         )
-        optional = {"level": session.level, "supervisor": session.supervisor}
+        optional = {"level": session.level, "supervisor": session.supervisor,
+                    "checklist": checklist}  # fmt: skip
         started = new_event(
             "session_started",
             session=session.id,

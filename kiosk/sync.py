@@ -84,10 +84,12 @@ class Shipper(threading.Thread):
         on_problem: Callable[[str, str], None],
         stop: threading.Event,
         on_answer: Callable[[], None] = lambda: None,
+        on_batch: Callable[[dict[str, Any]], None] = lambda answer: None,
     ) -> None:
+        """`on_answer()` when the hub answers at all; `on_batch(answer)` with what it said."""
         super().__init__(name="outbox-shipper", daemon=True)
         self.client, self.outbox, self.on_problem, self.stop = client, outbox, on_problem, stop
-        self.on_answer = on_answer
+        self.on_answer, self.on_batch = on_answer, on_batch
         self.last_ack: float | None = None
 
     def run(self) -> None:
@@ -113,3 +115,4 @@ class Shipper(threading.Thread):
             done += [item["id"] for item in answer["rejected"] if item.get("id")]
             self.outbox.acknowledge(done)
             self.last_ack = time.time()
+            self.on_batch(answer)

@@ -123,6 +123,24 @@ class Controller(ABC):
     def state(self) -> MachineState:
         return self._state
 
+    @property
+    def working(self) -> bool:
+        """The machine is doing something now (a beam, a motor, a print): nobody else's tap
+        may take it over."""
+        return self._state is MachineState.RUNNING
+
+    def handover(self, session: str) -> Usage | None:
+        """End the current session's use and begin `session`'s. A relay keeps the power on
+        (the machine is idle and the person leaving agreed); by default, lock then unlock."""
+        usage = self.lock("handover")
+        self.unlock(session)
+        return usage
+
+    def cancel_job(self) -> bool:
+        """Stop the job under way (a print) when the facilitator says so; True if one was.
+        Machines without jobs have nothing to cancel."""
+        return False
+
     def subscribe(self, listener: Callable[[MachineEvent], None]) -> None:
         """Hear the machine's events from now on, and a fault that is still on (a printer
         unreachable from the start) at once: a fault must never go unheard."""
@@ -179,5 +197,5 @@ def build_controller(kind: str, **options: Any) -> Controller:
         ) from None
     try:
         return cls(**options)
-    except TypeError as error:
+    except (TypeError, ValueError) as error:
         raise ControllerConfigError(f"machine {kind!r}: {error}") from None

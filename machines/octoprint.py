@@ -88,6 +88,7 @@ class OctoPrintPrinter(Controller):
         self._printer = "unknown"  # the last class seen: ready, printing, offline...
         self._job: dict[str, Any] | None = None  # the print being followed
         self._jobs: list[dict[str, Any]] = []  # finished prints of the current session
+        self._cancel_asked = False
         self._recovering = True  # the first look (at start, after an outage) cancels nothing
         self._printer_lost = False  # a printer_offline/error fault waits for "ready" to clear
         self._ending: str | None = None  # why the session ends, while its print finishes
@@ -179,6 +180,9 @@ class OctoPrintPrinter(Controller):
                 delay = min(delay * 2, 10.0)
                 continue
             delay = 0.5
+            if self._cancel_asked:
+                self._cancel_asked = False
+                self._cancel("the facilitator stopped the machine")
             events = self._observe(job)
             for event in events:
                 self._emit(event)
@@ -302,11 +306,24 @@ class OctoPrintPrinter(Controller):
                 self._set_state(MachineState.UNLOCKED)
         return events
 
-    def _cancel_unauthorised(self, file: str | None) -> list[MachineEvent]:
+    def cancel_job(self) -> bool:
+        """The facilitator asked for the print to stop too: cancelled from the follower's
+        thread (the agent's loop never waits on OctoPrint)."""
+        with self._lock:
+            if self._job is None:
+                return False
+            self._cancel_asked = True
+        self._wake.set()
+        return True
+
+    def _cancel(self, why: str) -> None:
         try:
             self._call(lambda client: client.cancel())
         except Unreachable as error:
-            log.warning("could not cancel a print started without a session: %s", error)
+            log.warning("could not cancel the print (%s): %s", why, error)
+
+    def _cancel_unauthorised(self, file: str | None) -> list[MachineEvent]:
+        self._cancel("started without a session")
         return [JobUpdate("unauthorised", None, file)]
 
     @staticmethod

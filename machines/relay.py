@@ -55,10 +55,18 @@ class RelayInterlock(Controller):
         warning_pin: int | str | None = None,
         settle: float | None = None,
         pin_factory: Any = None,
+        panel: str | None = None,
     ) -> None:
+        """`panel`: with simulated pins, a UNIX socket to drive and read them from outside
+        (machines.mock_panel: the demo, the tests)."""
         super().__init__()
         factory = pin_factory_from(pin_factory)
         self.pin_factory = factory
+        self._panel = None
+        if panel is not None:
+            from machines.mock_panel import MockPanel
+
+            self._panel = MockPanel(factory, panel)
         self._lock = threading.RLock()
         self._closed = False
         # initial_value=False: the relay is driven off before anything else happens.
@@ -125,6 +133,17 @@ class RelayInterlock(Controller):
                 self._set_state(MachineState.LOCKED)
             return usage
 
+    def handover(self, session: str) -> Usage:
+        """The power stays on: only the meter starts again, for the new session."""
+        with self._lock:
+            if self.session is None:
+                raise Refused("no_session")
+            usage = self.usage()
+            self.session = session
+            self._busy_total, self._last_activity = 0.0, time.monotonic()
+            self._busy_since = time.monotonic() if self._busy_since is not None else None
+            return usage
+
     def usage(self) -> Usage:
         with self._lock:
             busy = self._busy_total
@@ -148,6 +167,8 @@ class RelayInterlock(Controller):
                 return
             self._relay.off()
             self._closed = True
+            if self._panel is not None:
+                self._panel.close()
             for device in (self._busy, *self._permits.values()):
                 if device is not None:
                     device.close()

@@ -203,3 +203,45 @@ def residents(fablab, db):
     grants.suspend(db, nour, "decoupe-laser", reason="à revoir", actor=ACTOR)
     ids.update(jean=jean, nadia=nadia, nour=nour)
     return ids
+
+
+@pytest.fixture
+def fablab_at(tmp_path, db, fablab, residents):
+    """A hub (served, stoppable) and a browser; `station(**options)` opens the laser's, with
+    its screen and its simulated pins' panel (tests.at_machine.Station)."""
+    from tests.at_machine import Station
+    from tests.browser import chromium
+    from tests.servers import HubProcess
+    from web.domain import settings
+
+    settings.set_value(db, "contact_name", "Claire", actor="test")
+    hub = HubProcess(tmp_path / "hub.db", tmp_path / "hub.log").start()
+    opened: list[Station] = []
+    with chromium() as browser:
+
+        def station(**options) -> Station:
+            opened.append(Station(tmp_path, hub, fablab.tokens["laser"], browser, **options))
+            return opened[-1]
+
+        try:
+            yield hub, station, browser
+        finally:
+            for each in opened:
+                each.close()
+            hub.stop()
+
+
+@pytest.fixture
+def claire_at(db, claire):
+    """A browser page logged in as Claire, the facilitator."""
+
+    def login(browser, url):
+        page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="fr-FR")
+        page.goto(f"{url}/connexion")
+        page.get_by_label("Votre nom").fill(claire)
+        page.get_by_label("Mot de passe").fill(PASSWORD)
+        page.get_by_role("button", name="Entrer").click()
+        page.wait_for_url("**/aujourdhui")
+        return page
+
+    return login

@@ -43,6 +43,7 @@ def test_a_station_gets_its_machine_its_skill_and_only_the_badges_that_matter(cl
         "kind": "laser",
         "out_of_service": False,
         "out_of_service_reason": None,
+        "out_of_service_when": "now",
         "settings": {},
     }
     assert body["skill"]["slug"] == "decoupe-laser"
@@ -60,6 +61,7 @@ def test_a_station_gets_its_machine_its_skill_and_only_the_badges_that_matter(cl
         "supervisor": True,
         "valid_until": entry["valid_until"],
         "last_practice": today,
+        "hours": 0.0,
     }
     assert entry["person"] != amina and len(entry["person"]) == 8  # this station's id for her
     assert entry_for(body, "DEADBEEF")["level"] == 1

@@ -108,6 +108,11 @@ def test_the_demo_shows_the_whole_flow_and_ctrl_c_stops_everything(demo):
     view = requests.get(f"http://127.0.0.1:{demo.screen_port}/view.json", timeout=5).json()
     assert (view["after"]["code"], view["after"]["title"]) == ("granted", "Bonjour Amina !")
     demo.wall_shows(r"laser</span>\s*<span class=\"state\">Occupée")
+    demo.type("w")  # the laser cuts (its simulated beam input goes high), then rests
+    demo.expect(r"\[laser\] machine working")
+    demo.expect(r"\[laser\]   machine working")  # the station saw it
+    demo.type("w")
+    demo.expect(r"\[laser\]   machine resting")
 
     demo.type("2")  # switch to the sewing station, then Karim (laser only) taps there
     demo.expect(r"Now tapping on the couture station")

@@ -48,9 +48,19 @@ def test_a_batch_is_accepted_and_a_replay_is_only_acknowledged(client, fablab, d
     amina = fablab.person("Amina", "DEADBEEF", decoupe_laser=2)
     batch = [*session_pair(amina, busy_seconds=600), event("unknown_badge", uid="CAFEF00D")]
     first = post(client, fablab, batch)
-    assert first == {"accepted": [e["id"] for e in batch], "duplicates": [], "rejected": []}
+    assert first == {
+        "accepted": [e["id"] for e in batch],
+        "duplicates": [],
+        "rejected": [],
+        "notes": {},
+    }
     replay = post(client, fablab, batch)
-    assert replay == {"accepted": [], "duplicates": [e["id"] for e in batch], "rejected": []}
+    assert replay == {
+        "accepted": [],
+        "duplicates": [e["id"] for e in batch],
+        "rejected": [],
+        "notes": {},
+    }
     assert practice(db, amina) == [{"sessions": 1, "seconds": 1800.0, "busy_seconds": 600.0}]
     assert db["events"].count == 3
 

@@ -15,7 +15,7 @@ import pytest
 
 from badge.simulated import SimulatedSerialPort
 from demo.octoprint import slow_gcode
-from kiosk.screens import REFUSALS
+from kiosk.refusals import REFUSALS
 from tests.servers import HubProcess
 from tests.stations import KioskProcess, hub_events, station, wait_until
 from web.domain import machines, sessions, skills

@@ -339,3 +339,24 @@ def test_a_screen_server_that_dies_changes_no_decision(tmp_path, db, fablab, mon
         s.reader.present("CAFEF00D")
         s.wait(lambda: s.relay_on, "the relay on")
     assert "the screen server stopped; the station goes on without it" in caplog.text
+
+
+def test_a_screen_that_cannot_be_drawn_changes_no_decision(tmp_path, db, fablab, monkeypatch,
+                                                           caplog):  # fmt: skip
+    """A mistake in drawing a screen (here: the goodbye) is logged; the machine still locks,
+    and the session's end is still in the outbox."""
+    from kiosk import prompts
+
+    def broken(*args, **kwargs):
+        raise KeyError("a text with a missing parameter")
+
+    monkeypatch.setattr(prompts, "goodbye", broken)
+    fablab.person("Sophie", "CAFEF00D", decoupe_laser=2)
+    with InProcessStation(tmp_path, db, fablab) as s:
+        s.reader.present("CAFEF00D")
+        s.wait(lambda: s.relay_on, "the relay on")
+        s.reader.present("CAFEF00D")
+        s.wait(lambda: not s.relay_on and s.station.state is State.IDLE, "the end")
+    assert "screen: goodbye failed; the station goes on" in caplog.text
+    ended = [e for e in s.station.outbox.peek(100) if e["type"] == "session_ended"]
+    assert [e["reason"] for e in ended] == ["badge_out"]

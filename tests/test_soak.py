@@ -121,9 +121,11 @@ def test_twenty_stations_against_one_hub_for_minutes(tmp_path, db, fablab):
         ).fetchone()[0]
         assert refused == len(re.findall(r"decision denied:", log))
         mine = [row for row in all_sessions if row["machine"] == name]
-        assert len(mine) == len(re.findall(r"\(tap_granted\)", log))
+        assert len(mine) == len(re.findall(r"machine unlocked for session", log))
         assert all(row["ended_at"] for row in mine)
-    assert len(all_sessions) > STATIONS * SECONDS / 20  # the soak did work
+    # The soak did work: a session ends when its holder's badge comes round again (one in
+    # 61 taps), since another badge only asks the holder: about one a minute per station.
+    assert len(all_sessions) > STATIONS * SECONDS / 120
     # Flat after warm-up: memory within a few MiB (SQLite's page caches fill up to their
     # limit as the database grows). Open files: a station's one HTTP session serves three
     # threads (long poll, shipper, heartbeat), so when the shipper and a heartbeat first

@@ -26,12 +26,16 @@ def test_the_decision_table_end_to_end(tmp_path, hub, residents):
         kiosk.wait_for("machine unlocked")
         assert kiosk.decide("DEADBEEF") == "needs_supervisor"  # the holder badges out
         kiosk.wait_for(r"machine locked \(badge_out\)")
-        # Autonomous, then a handover to another autonomous person.
+        # Autonomous; a référent's tap during the session only asks (a step to validate, or
+        # the machine next): nothing moves until the holder ends, then the référent's turn.
         assert kiosk.decide("CAFEF00D") == "granted"
         kiosk.wait_for("machine unlocked")
+        kiosk.tap("04A1B2C3D4E5F6")
+        kiosk.wait_for(r"decision granted \S+ \(tap_signer\)")
+        assert kiosk.decide("CAFEF00D") == "granted"
+        kiosk.wait_for(r"machine locked \(badge_out\)")
         assert kiosk.decide("04A1B2C3D4E5F6") == "granted"
-        kiosk.wait_for(r"machine locked \(handover\)")
-        kiosk.wait_for("machine unlocked")  # for the new holder, without a second tap
+        kiosk.wait_for("machine unlocked")
         assert kiosk.decide("04A1B2C3D4E5F6") == "granted"
         kiosk.wait_for(r"machine locked \(badge_out\)")
         # Out of service at the hub: the station hears it within seconds.
@@ -53,7 +57,7 @@ def test_the_decision_table_end_to_end(tmp_path, hub, residents):
     rows = sessions.list_sessions(db)
     assert [(r["person"], r["supervisor"], r["end_reason"]) for r in rows] == [
         (residents["karim"], residents["amina"], "badge_out"),
-        (residents["sophie"], None, "handover"),
+        (residents["sophie"], None, "badge_out"),
         (residents["amina"], None, "badge_out"),
     ]
     assert {"uid": "CAFEBABE"} in hub_events(db, "unknown_badge")

@@ -8,6 +8,7 @@ to a station (which then deletes it) must survive a power cut at the hub.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -78,3 +79,10 @@ def fetch_one(db: Database, sql: str, params: Any = ()) -> dict[str, Any] | None
     """The first row as a dict, or None."""
     found = fetch_all(db, sql, params)
     return found[0] if found else None
+
+
+def merge_json(db: Database, table: str, row: dict[str, Any], values: dict[str, Any]) -> None:
+    """Merge `values` into the row's `settings` JSON (a key set to None is removed)."""
+    stored = {**json.loads(row["settings"] or "{}"), **values}
+    kept = {key: value for key, value in stored.items() if value is not None}
+    db[table].update(row["id"], {"settings": json.dumps(kept)})

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlite_utils import Database
 
 from common.clock import today
-from web.domain import badges, facilitators, grants, machines, people, skills
+from web.domain import at_machine, badges, facilitators, grants, machines, people, skills
 
 ACTOR = "demo"
 FACILITATOR = ("claire", "fablab-demo-2026")
@@ -37,6 +37,15 @@ class DemoPerson:
     trainings: tuple[tuple[str, int, int], ...]
     note: str
 
+
+LASER_CHECKLIST = [
+    {"icon": "wind", "text_fr": "L'aspiration est allumée.", "text_en": "The extraction is on.",
+     "text_ar": "الشفط يعمل."},
+    {"icon": "package", "text_fr": "Mon matériau est autorisé (pas de PVC).",
+     "text_en": "My material is allowed (no PVC).", "text_ar": "مادتي مسموحة (بدون PVC)."},
+    {"icon": "eye", "text_fr": "Je reste devant la machine pendant la découpe.",
+     "text_en": "I stay at the machine while it cuts.", "text_ar": "أبقى أمام الآلة أثناء القص."},
+]  # fmt: skip
 
 PEOPLE = (
     DemoPerson(
@@ -94,5 +103,8 @@ def load(db: Database) -> dict[str, object]:
                 actor=ACTOR,
             )
         ids[person.name] = person_id
+    # The laser's safety checklist, confirmed at the machine before it unlocks (Amina, a
+    # référente, may skip it; Karim goes through it with her).
+    at_machine.set_checklist(db, "decoupe-laser", LASER_CHECKLIST, actor=ACTOR)
     facilitators.add_facilitator(db, *FACILITATOR, role="admin", actor=ACTOR)
     return {"tokens": tokens, "people": ids}

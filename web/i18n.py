@@ -6,6 +6,8 @@ catalogue); `web/translations/en` holds the English, compiled by the build.
 
 from __future__ import annotations
 
+import json
+
 from flask import Flask, session
 from flask_babel import Babel
 
@@ -30,4 +32,6 @@ def init_babel(app: Flask) -> Babel:
     app.jinja_env.filters["local"] = lambda stamp, fmt="short": (
         format_datetime(parse_timestamp(stamp), fmt) if stamp else ""
     )
+    # Columns kept as JSON (a session's checklist) read in templates.
+    app.jinja_env.filters["fromjson"] = lambda text: json.loads(text) if text else None
     return babel

@@ -476,3 +476,80 @@ CREATE TABLE web_sessions (
 CREATE INDEX web_sessions_facilitator ON web_sessions(facilitator_id);
 """,
     )
+
+
+@migration("0013_at_the_machine")
+def _at_the_machine(db: Database) -> None:
+    """What happens at the machine beyond a tap: a safety checklist per skill (or machine),
+    progress thresholds, calls for the facilitator, problem reports, and stops the
+    facilitator asks for now rather than at the end of a session."""
+    _statements(
+        db,
+        """
+ALTER TABLE skills ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+-- now: a session running ends after a countdown (a print goes on); cancel: the print too;
+-- end: the session runs to its end.
+ALTER TABLE machines ADD COLUMN out_of_service_when TEXT NOT NULL DEFAULT 'now'
+    CHECK (out_of_service_when IN ('now', 'end', 'cancel'));
+-- The safety checklist confirmed before the session, as the station sent it (JSON).
+ALTER TABLE sessions ADD COLUMN checklist TEXT;
+ALTER TABLE grant_changes ADD COLUMN stop_now INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE checklist_items (
+    id         INTEGER PRIMARY KEY,
+    skill_id   INTEGER NOT NULL REFERENCES skills(id),
+    machine_id INTEGER REFERENCES machines(id),   -- NULL: every machine of the skill
+    position   INTEGER NOT NULL,
+    icon       TEXT NOT NULL,
+    text_fr    TEXT NOT NULL,
+    text_en    TEXT,
+    text_ar    TEXT
+);
+CREATE INDEX checklist_items_skill ON checklist_items(skill_id, position);
+
+CREATE TABLE calls (
+    id         INTEGER PRIMARY KEY,
+    event_id   TEXT NOT NULL UNIQUE,
+    machine_id INTEGER NOT NULL REFERENCES machines(id),
+    person_id  TEXT REFERENCES people(id),
+    at         TEXT NOT NULL,
+    seen_at    TEXT,
+    seen_by    TEXT
+);
+CREATE INDEX calls_open ON calls(seen_at, at);
+
+CREATE TABLE reports (
+    id         INTEGER PRIMARY KEY,
+    event_id   TEXT NOT NULL UNIQUE,
+    machine_id INTEGER NOT NULL REFERENCES machines(id),
+    person_id  TEXT REFERENCES people(id),
+    category   TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    handled_at TEXT,
+    handled_by TEXT,
+    outcome    TEXT
+);
+CREATE INDEX reports_open ON reports(handled_at, at);
+""",
+    )
+    for change in ("INSERT", "UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER checklist_items_{change.lower()}_revision AFTER {change} "
+            "ON checklist_items BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END"
+        )
+    db.execute(
+        "CREATE TRIGGER machines_out_of_service_when_revision AFTER UPDATE OF "
+        "out_of_service_when ON machines "
+        "BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END"
+    )
+    # A call seen by the facilitator: the station says so to whoever called.
+    db.execute(
+        "CREATE TRIGGER calls_seen_revision AFTER UPDATE OF seen_at ON calls "
+        "BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END"
+    )
+    # The lists now carry each person's hours of practice (for their progress at badge-out).
+    db.execute("DROP TRIGGER practice_update_revision")
+    db.execute(
+        "CREATE TRIGGER practice_update_revision AFTER UPDATE OF last_at, seconds ON practice "
+        "BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END"
+    )

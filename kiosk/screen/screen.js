@@ -27,9 +27,58 @@
     $("title").textContent = view.title;
     $("sentence").textContent = view.sentence;
     $("next").textContent = view.next;
+    $("step").hidden = !view.step;
+    $("step").textContent = view.step || "";
+    document.body.dataset.urgency = view.urgency || 0;
+    facts(view.facts || []);
+    buttons(view.actions || []);
     $("offline").hidden = !view.offline;
     $("offline-text").textContent = view.labels.offline;
     tick();
+  }
+
+  function facts(list) {
+    const out = $("facts");
+    out.replaceChildren();
+    for (const fact of list) {
+      const box = document.createElement("div");
+      const term = document.createElement("dt"), value = document.createElement("dd");
+      term.textContent = fact.label;
+      value.textContent = fact.value;
+      box.append(term, value);
+      out.append(box);
+    }
+    out.hidden = list.length === 0;
+  }
+
+  // Big buttons: a touch is sent to the station, which answers with the next screen.
+  function buttons(list) {
+    const out = $("actions");
+    out.replaceChildren();
+    for (const action of list) {
+      const button = document.createElement("button");
+      const pictogram = document.createElement("span");
+      pictogram.className = "pictogram";
+      pictogram.setAttribute("aria-hidden", "true");
+      icon(pictogram, action.icon);
+      const label = document.createElement("span");
+      label.textContent = action.label;
+      button.append(pictogram, label);
+      button.type = "button";
+      button.dataset.action = action.id;
+      button.addEventListener("click", () => touch(action.id, button));
+      out.append(button);
+    }
+    out.hidden = list.length === 0;
+  }
+
+  function touch(action, button) {
+    button.disabled = true;  // one touch, one answer
+    fetch("/touch", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ action: action }),
+    }).finally(() => setTimeout(() => { button.disabled = false; }, 1500));
   }
 
   function tick() {

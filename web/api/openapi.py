@@ -53,7 +53,16 @@ _ACCESS_LIST = {
                 "kind": {"type": "string"},
                 "out_of_service": {"type": "boolean"},
                 "out_of_service_reason": {"type": ["string", "null"]},
-                "settings": {"type": "object"},
+                "out_of_service_when": {
+                    "enum": ["now", "end"],
+                    "description": "now: a running session ends after a short countdown; "
+                    "end: it goes on to its end",
+                },
+                "settings": {
+                    "type": "object",
+                    "description": "presence_minutes (between two 'are you there?'; 0: "
+                    "never), presence_grace_seconds, busy_pin, ...",
+                },
             },
         },
         "skill": {
@@ -65,7 +74,40 @@ _ACCESS_LIST = {
                 "name_en": {"type": ["string", "null"]},
                 "validity_months": {"type": ["integer", "null"]},
                 "inactivity_months": {"type": ["integer", "null"]},
+                "checklist_seconds": {"type": "integer", "description": "to confirm it all"},
+                "checklist_skip_level3": {"type": "boolean"},
+                "hours_to_autonomous": {"type": "number"},
+                "hours_to_referent": {"type": "number"},
+                "checklist": {
+                    "type": "array",
+                    "description": "Confirmed item by item before the machine unlocks",
+                    "items": {
+                        "type": "object",
+                        "required": ["icon", "text"],
+                        "properties": {
+                            "icon": {"type": "string", "description": "A pictogram's name"},
+                            "text": {
+                                "type": "object",
+                                "required": ["fr"],
+                                "description": "The sentence by language code",
+                                "additionalProperties": {"type": "string"},
+                            },
+                        },
+                    },
+                },
             },
+        },
+        "calls_seen": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Ids of this station's call events the facilitator has seen "
+            "(the last 15 minutes)",
+        },
+        "stop_now": {
+            "type": "array",
+            "items": PERSON_ID,
+            "description": "People whose training was stopped 'now': their running session "
+            "ends after a countdown",
         },
         "badge_hash": {
             "type": "object",
@@ -103,6 +145,7 @@ _ACCESS_LIST = {
                     "supervisor": {"type": "boolean"},
                     "valid_until": _DATE,
                     "last_practice": _DATE,
+                    "hours": {"type": "number", "description": "Practice on this skill so far"},
                     "language": {
                         "enum": [code for code in LANGUAGES if code != SOURCE],
                         "description": "The screen's and the voice's language for this "
@@ -123,6 +166,12 @@ _BATCH_RESULT = {
             "type": "array",
             "items": {"type": "string"},
             "description": "Already received earlier; safe to delete from the outbox",
+        },
+        "notes": {
+            "type": "object",
+            "description": "By event id, what the station may tell the person: "
+            "{'enrolled': first name} when a card was just enrolled",
+            "additionalProperties": {"type": "object"},
         },
         "rejected": {
             "type": "array",

@@ -105,7 +105,12 @@ def post_events() -> Response:
             _NUMBERS.sub("…", result.rejected[0]["reason"]),
         )
     return jsonify(
-        {"accepted": result.accepted, "duplicates": result.duplicates, "rejected": result.rejected}
+        {
+            "accepted": result.accepted,
+            "duplicates": result.duplicates,
+            "rejected": result.rejected,
+            "notes": result.notes,
+        }
     )
 
 

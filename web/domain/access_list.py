@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from web.domain import station_identity
+from web.domain import at_machine, station_identity
 from web.domain.people import first_name
 from web.domain.settings import contact_name, station_languages
 
@@ -38,7 +38,8 @@ def build(db: Database, machine_id: int) -> dict[str, Any]:
     machine = db.execute(
         """
         SELECT machines.name, machines.display_name, machines.kind, machines.out_of_service,
-               machines.out_of_service_reason, machines.settings, skills.id AS skill_id,
+               machines.out_of_service_reason, machines.out_of_service_when, machines.settings,
+               skills.settings AS skill_settings, skills.id AS skill_id,
                skills.slug, skills.name_fr, skills.name_en, skills.validity_months,
                skills.inactivity_months
         FROM machines LEFT JOIN skills ON skills.id = machines.skill_id
@@ -46,12 +47,14 @@ def build(db: Database, machine_id: int) -> dict[str, Any]:
         """,
         [machine_id],
     ).fetchone()
-    (name, display_name, kind, out_of_service, reason, settings, skill_id, *skill) = machine
+    (name, display_name, kind, out_of_service, reason, stop_when, settings, skill_settings,
+     skill_id, *skill) = machine  # fmt: skip
     languages = station_languages(db)
     rows = db.execute(
         """
         SELECT badges.uid, people.id, people.display_name, people.language,
                grants.level, grants.status, grants.valid_until,
+               coalesce(practice.seconds, 0),
                -- The training day counts as practice.
                max(date(grants.granted_at), coalesce(date(practice.last_at), '')),
                EXISTS (SELECT 1 FROM facilitators
@@ -73,7 +76,18 @@ def build(db: Database, machine_id: int) -> dict[str, Any]:
     hashed = station_identity.hashes(db, scheme, [row[0] for row in rows])
     aliases = station_identity.aliases(machine_id, [row[1] for row in rows])
     badges = []
-    for uid, person, person_name, language, level, status, valid_until, practised, staff in rows:
+    for (
+        uid,
+        person,
+        person_name,
+        language,
+        level,
+        status,
+        valid_until,
+        seconds,
+        practised,
+        staff,
+    ) in rows:
         level = level if status == "active" else None  # suspended: known, not trained now
         entry: dict[str, Any] = {
             "hash": hashed[uid],
@@ -87,8 +101,17 @@ def build(db: Database, machine_id: int) -> dict[str, Any]:
         if level is not None:
             entry["valid_until"] = valid_until
             entry["last_practice"] = practised
+            entry["hours"] = round(seconds / 3600, 1)
         badges.append(entry)
     badges.sort(key=lambda entry: entry["hash"])
+    skill_part = None
+    if skill_id is not None:
+        names = ("slug", "name_fr", "name_en", "validity_months", "inactivity_months")
+        skill_part = {
+            **dict(zip(names, skill, strict=True)),
+            **at_machine.skill_settings({"settings": skill_settings}),
+            "checklist": at_machine.checklist(db, skill_id, machine_id),
+        }
     return {
         "fablab": {"contact": contact_name(db)},
         "machine": {
@@ -97,20 +120,45 @@ def build(db: Database, machine_id: int) -> dict[str, Any]:
             "kind": kind,
             "out_of_service": bool(out_of_service),
             "out_of_service_reason": reason,
+            "out_of_service_when": stop_when,
             "settings": json.loads(settings),
         },
-        "skill": dict(
-            zip(
-                ("slug", "name_fr", "name_en", "validity_months", "inactivity_months"),
-                skill,
-                strict=True,
-            )
-        )
-        if skill_id is not None
-        else None,
+        "skill": skill_part,
         "badge_hash": scheme.describe(),
         "badges": badges,
+        # People whose training the facilitator stopped "now": a session of theirs ends
+        # after a short countdown, instead of at its end.
+        "stop_now": sorted(
+            station_identity.aliases(machine_id, _stopped_now(db, skill_id)).values()
+        ),
+        # Calls from this station the facilitator has just seen: whoever called is told.
+        "calls_seen": [
+            row[0]
+            for row in db.execute(
+                "SELECT event_id FROM calls WHERE machine_id = ? AND seen_at >= "
+                "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-15 minutes') ORDER BY event_id",
+                [machine_id],
+            ).fetchall()
+        ],
     }
+
+
+def _stopped_now(db: Database, skill_id: int | None) -> list[str]:
+    if skill_id is None:
+        return []
+    return [
+        row[0]
+        for row in db.execute(
+            """
+            SELECT DISTINCT grants.person_id FROM grant_changes
+            JOIN grants ON grants.id = grant_changes.grant_id
+            WHERE grants.skill_id = ? AND grant_changes.stop_now = 1
+              AND grants.status IN ('revoked', 'suspended')
+              AND grant_changes.at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-7 days')
+            """,
+            [skill_id],
+        ).fetchall()
+    ]
 
 
 def serialise(access_list: dict[str, Any]) -> tuple[str, bytes]:

@@ -37,6 +37,7 @@ WHY = {
     "negative_duration": "ends before it starts (a clock went back)",
     "clock_ahead": "dated in the future by the station's clock",
     "stale": "dated long before it reached the hub",
+    "sign_off": "a step validated at the machine by someone who may not",
 }
 
 
@@ -206,5 +207,9 @@ def resolve(db: Database, anomaly_id: int, *, accept: bool, actor: str) -> None:
                 )
                 if session is not None:
                     sessions.fold(db, session)
+        if accept and anomaly["code"] == "sign_off" and anomaly["event_id"]:
+            from web.domain import at_machine
+
+            at_machine.accept_sign_off(db, anomaly["event_id"], actor=actor)
         audit.record(db, actor, "anomaly.accept" if accept else "anomaly.leave_out",
                      anomaly["person_id"], code=anomaly["code"])  # fmt: skip

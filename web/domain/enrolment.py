@@ -13,6 +13,7 @@ from common.uid import InvalidUid, normalise_uid
 from web.db import fetch_one, writing
 from web.domain import audit, badges, people
 from web.domain.errors import HubError
+from web.domain.people import first_name
 
 WINDOW_SECONDS = 30
 
@@ -43,8 +44,11 @@ def status(db: Database, enrolment_id: int) -> dict[str, Any]:
     return {"state": "waiting", "uid": None}
 
 
-def apply_unknown_badge(db: Database, machine: dict[str, Any], event: dict[str, Any]) -> None:
-    """Called for each unknown_badge event: bind the card if someone is waiting for one."""
+def apply_unknown_badge(
+    db: Database, machine: dict[str, Any], event: dict[str, Any]
+) -> dict[str, str] | None:
+    """Called for each unknown_badge event: bind the card if someone is waiting for one, and
+    tell the station whose it now is (its screen greets the card instead of refusing it)."""
     waiting = fetch_one(
         db,
         "SELECT * FROM enrolments WHERE done_at IS NULL AND until >= ? ORDER BY id DESC LIMIT 1",
@@ -60,3 +64,5 @@ def apply_unknown_badge(db: Database, machine: dict[str, Any], event: dict[str, 
     db.execute(
         "UPDATE enrolments SET uid = ?, done_at = ? WHERE id = ?", [uid, now_iso(), waiting["id"]]
     )
+    person = fetch_one(db, "SELECT display_name FROM people WHERE id = ?", [waiting["person_id"]])
+    return {"enrolled": first_name(person["display_name"]) if person else ""}

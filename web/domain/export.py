@@ -113,7 +113,8 @@ INDICATORS = {
 END_REASONS = {
     "badge_out": "badge", "handover": "relais", "timeout": "durée maximale", "idle": "inactivité",
     "job_done": "impression terminée", "interrupted": "interrompue", "shutdown": "arrêt",
-    "fault": "panne", "out_of_service": "hors service",
+    "fault": "panne", "out_of_service": "hors service", "finished": "fini à l'écran",
+    "absent": "absence", "stopped": "arrêtée par l'animateur", "danger": "signalée dangereuse",
 }  # fmt: skip
 
 

@@ -79,13 +79,23 @@ def grant(
 
 
 def revoke(
-    db: Database, person_id: str, skill: str, *, reason: str | None = None, actor: str
+    db: Database,
+    person_id: str,
+    skill: str,
+    *,
+    reason: str | None = None,
+    stop_now: bool = False,
+    actor: str,
 ) -> None:
-    _end_or_pause(db, person_id, skill, "revoked", reason, actor)
+    """End a training. `stop_now`: a session of theirs running now ends after a short
+    countdown at the machine; otherwise it runs to its end."""
+    _end_or_pause(db, person_id, skill, "revoked", reason, actor, stop_now)
 
 
-def suspend(db: Database, person_id: str, skill: str, *, reason: str, actor: str) -> None:
-    _end_or_pause(db, person_id, skill, "suspended", reason, actor)
+def suspend(
+    db: Database, person_id: str, skill: str, *, reason: str, stop_now: bool = False, actor: str
+) -> None:
+    _end_or_pause(db, person_id, skill, "suspended", reason, actor, stop_now)
 
 
 def reinstate(db: Database, person_id: str, skill: str, *, actor: str) -> None:
@@ -98,26 +108,42 @@ def reinstate(db: Database, person_id: str, skill: str, *, actor: str) -> None:
 
 
 def _end_or_pause(
-    db: Database, person_id: str, skill: str, status: str, reason: str | None, actor: str
+    db: Database,
+    person_id: str,
+    skill: str,
+    status: str,
+    reason: str | None,
+    actor: str,
+    stop_now: bool = False,
 ) -> None:
     with writing(db):
         people.get_person(db, person_id)
         current = current_grant(db, person_id, get_skill(db, skill)["id"])
         if current is None:
             raise NotFound(f"person {person_id} has no current training on {skill}")
-        _change_status(db, current["id"], status, reason, by=actor, at=now_iso())
-        audit.record(db, actor, f"grant.{status}", person_id, skill=skill, reason=reason)
+        _change_status(db, current["id"], status, reason, by=actor, at=now_iso(),
+                       stop_now=stop_now)  # fmt: skip
+        audit.record(db, actor, f"grant.{status}", person_id, skill=skill, reason=reason,
+                     stop_now=stop_now)  # fmt: skip
 
 
 def _change_status(
-    db: Database, grant_id: int, status: str, reason: str | None, *, by: str, at: str
+    db: Database,
+    grant_id: int,
+    status: str,
+    reason: str | None,
+    *,
+    by: str,
+    at: str,
+    stop_now: bool = False,
 ) -> None:
     db["grants"].update(
         grant_id, {"status": status, "status_reason": reason, "status_changed_at": at}
     )
     db["grant_changes"].insert(
-        {"grant_id": grant_id, "at": at, "status": status, "reason": reason, "by": by}
-    )
+        {"grant_id": grant_id, "at": at, "status": status, "reason": reason, "by": by,
+         "stop_now": int(stop_now)}
+    )  # fmt: skip
 
 
 def current_grant(db: Database, person_id: str, skill_id: int) -> dict[str, Any] | None:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from common.clock import now_iso, seconds_between
-from web.db import fetch_all, fetch_one, writing
+from web.db import fetch_all, fetch_one, merge_json, writing
 from web.domain import audit
 from web.domain.errors import Conflict, Invalid, NotFound
 from web.domain.skills import SLUG, get_skill
@@ -23,6 +23,7 @@ from web.domain.skills import SLUG, get_skill
 MACHINE_KINDS = ("relay", "laser", "sewing", "printer", "checkin")
 CHECKIN = "checkin"  # the entrance: no machine, no skill; its sessions are presence
 TOKEN_PREFIX = "fab_"
+STOPS = ("now", "end", "cancel")  # when a machine put out of service stops a running session
 
 
 def hash_token(token: str) -> str:
@@ -110,16 +111,23 @@ def list_machines(db: Database) -> list[dict[str, Any]]:
     )
 
 
-def set_out_of_service(db: Database, name: str, reason: str | None, *, actor: str) -> None:
-    """Take the machine out of service with a reason, or (reason None) put it back."""
+def set_out_of_service(
+    db: Database, name: str, reason: str | None, *, when: str = "now", actor: str
+) -> None:
+    """Take the machine out of service with a reason, or (reason None) put it back. `when`:
+    "now" ends a session running on it after a short countdown at the machine (a print goes
+    on); "cancel" cancels the print too; "end" lets it run to its end."""
+    if when not in STOPS:
+        raise Invalid(f"when is one of {', '.join(STOPS)}")
     if reason is not None and not reason.strip():
         raise Invalid("say why the machine is out of service")
     with writing(db):
         machine = get_machine(db, name)
         db["machines"].update(
             machine["id"],
-            {"out_of_service": int(reason is not None), "out_of_service_reason": reason},
-        )
+            {"out_of_service": int(reason is not None), "out_of_service_reason": reason,
+             "out_of_service_when": when},
+        )  # fmt: skip
         # Its history, to check sessions stations report later against it.
         now = now_iso()
         db.execute(
@@ -153,3 +161,38 @@ def record_heartbeat(
         {"id": machine_id, "received": received_at,
          "fields": json.dumps(fields, ensure_ascii=False)},
     )  # fmt: skip
+
+
+MACHINE_SETTINGS = {
+    # key: (lowest, highest, meaning)
+    "presence_minutes": (0, 240, 'minutes between two "are you there?" (0: never)'),
+    "presence_grace_seconds": (15, 600, "seconds to answer before the session ends"),
+}
+
+
+def set_settings(db: Database, name: str, values: dict[str, int], *, actor: str) -> None:
+    """Change what the station of this machine does during a session (the presence check)."""
+    for key, value in values.items():
+        if key not in MACHINE_SETTINGS:
+            raise Invalid(f"unknown setting {key}")
+        lowest, highest, _ = MACHINE_SETTINGS[key]
+        if not isinstance(value, int) or not lowest <= value <= highest:
+            raise Invalid(f"{key} is a whole number from {lowest} to {highest}")
+    with writing(db):
+        merge_json(db, "machines", get_machine(db, name), values)
+        audit.record(db, actor, "machine.settings", name, **values)
+
+
+def reset_setting(db: Database, name: str, key: str, *, actor: str) -> None:
+    """Back to the default of the machine's kind."""
+    with writing(db):
+        merge_json(db, "machines", get_machine(db, name), {key: None})
+        audit.record(db, actor, "machine.settings", name, **{key: None})
+
+
+def presence_minutes(machine: dict[str, Any]) -> int:
+    """Minutes between two "are you there?" on this machine (0: never)."""
+    from common.protocol import PRESENCE_MINUTES
+
+    stored = json.loads(machine.get("settings") or "{}")
+    return int(stored.get("presence_minutes", PRESENCE_MINUTES.get(machine["kind"], 0)))

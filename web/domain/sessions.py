@@ -56,13 +56,14 @@ def apply_started(db: Database, machine: dict[str, Any], event: dict[str, Any]) 
     db.execute(
         """
         INSERT INTO sessions (id, machine_id, person_id, supervisor_id, level, started_at,
-                              received_at)
-        VALUES (:session, :machine, :person, :supervisor, :level, :at, :received)
+                              received_at, checklist)
+        VALUES (:session, :machine, :person, :supervisor, :level, :at, :received, :checklist)
         ON CONFLICT (id) DO UPDATE SET
             person_id = excluded.person_id,
             supervisor_id = excluded.supervisor_id,
             level = excluded.level,
-            started_at = excluded.started_at
+            started_at = excluded.started_at,
+            checklist = excluded.checklist
         """,
         {
             "session": event["session"],
@@ -72,6 +73,9 @@ def apply_started(db: Database, machine: dict[str, Any], event: dict[str, Any]) 
             "level": event.get("level"),
             "at": event["at"],
             "received": event["received_at"],
+            "checklist": json.dumps(event["checklist"], ensure_ascii=False)
+            if event.get("checklist")
+            else None,
         },
     )
     claimed = {"person_id": event["person"], "supervisor_id": event.get("supervisor"),

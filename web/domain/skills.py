@@ -107,5 +107,12 @@ def get_skill(db: Database, slug: str) -> dict[str, Any]:
     return row
 
 
+def skill_by_id(db: Database, skill_id: int) -> dict[str, Any]:
+    row = fetch_one(db, "SELECT * FROM skills WHERE id = ?", [skill_id])
+    if row is None:
+        raise NotFound(f"no skill {skill_id}")
+    return row
+
+
 def list_skills(db: Database) -> list[dict[str, Any]]:
     return fetch_all(db, "SELECT * FROM skills ORDER BY slug")

@@ -5,6 +5,7 @@ from flask import Blueprint
 bp = Blueprint("pages", __name__)
 
 from web.pages import (  # noqa: E402, F401  (registers the routes)
+    at_machine,
     auth,
     badges,
     exports,

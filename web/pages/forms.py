@@ -6,6 +6,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DecimalField,
+    FieldList,
+    Form,
+    FormField,
     IntegerField,
     PasswordField,
     RadioField,
@@ -128,6 +132,93 @@ class GrantForm(FlaskForm):
 
 class ReasonForm(FlaskForm):
     reason = StringField(_l("Raison"), validators=[DataRequired(REQUIRED), Length(max=200)])
+
+
+STOP_CHOICES = [
+    SelectChoice("now", _l("L'arrêter maintenant (la station prévient 30 secondes avant)")),
+    SelectChoice("end", _l("Laisser finir la séance en cours")),
+]
+CANCEL_PRINT = SelectChoice("cancel", _l("Arrêter maintenant et annuler l'impression en cours"))
+
+
+class StopForm(ReasonForm):
+    """Suspend or revoke a training: and a session of theirs running now, stopped at once
+    (after a countdown at the machine) or left to its end."""
+
+    when = RadioField(
+        _l("Si une séance est en cours"),
+        choices=STOP_CHOICES,
+        default="now",
+        validators=[DataRequired(REQUIRED)],
+    )
+
+
+class MachineStopForm(StopForm):
+    """Take a machine out of service; a printer's print may be cancelled too."""
+
+    when = RadioField(
+        _l("Si une séance est en cours"),
+        choices=[*STOP_CHOICES, CANCEL_PRINT],
+        default="now",
+        validators=[DataRequired(REQUIRED)],
+    )
+
+
+# The pictograms a checklist item may carry, by what they show.
+CHECKLIST_ICONS = [
+    SelectChoice("wind", _l("Aspiration, ventilation")),
+    SelectChoice("flame", _l("Feu, chaleur")),
+    SelectChoice("fire-extinguisher", _l("Extincteur")),
+    SelectChoice("eye", _l("Surveiller")),
+    SelectChoice("hand-stop", _l("Ne pas toucher, s'arrêter")),
+    SelectChoice("package", _l("Matériau")),
+    SelectChoice("box", _l("Objet, pièce")),
+    SelectChoice("droplet", _l("Liquide, refroidissement")),
+    SelectChoice("plug-connected-x", _l("Électricité")),
+    SelectChoice("lock", _l("Capot, verrou")),
+    SelectChoice("shield-check", _l("Protection")),
+    SelectChoice("first-aid-kit", _l("Premiers secours")),
+    SelectChoice("needle", _l("Aiguille")),
+    SelectChoice("scissors", _l("Ciseaux, coupe")),
+    SelectChoice("brush", _l("Nettoyer")),
+    SelectChoice("clock", _l("Durée")),
+    SelectChoice("alert-triangle", _l("Danger")),
+    SelectChoice("checklist", _l("Autre consigne")),
+]
+
+
+class ChecklistItemForm(Form):
+    icon = SelectField(_l("Pictogramme"), choices=CHECKLIST_ICONS, default="checklist")
+    text_fr = StringField(_l("Consigne en français"), validators=[Optional(), Length(max=200)])
+    text_en = StringField(_l("En anglais (facultatif)"), validators=[Optional(), Length(max=200)])
+    text_ar = StringField(
+        _l("En arabe (facultatif)"), validators=[Optional(), Length(max=200)],
+        render_kw={"lang": "ar", "dir": "rtl"},
+    )  # fmt: skip
+
+
+class ChecklistForm(FlaskForm):
+    items = FieldList(FormField(ChecklistItemForm), min_entries=1, max_entries=12)
+    checklist_seconds = IntegerField(
+        _l("Secondes pour tout confirmer"),
+        validators=[DataRequired(REQUIRED), NumberRange(10, 600, _l("De 10 à 600 secondes."))],
+    )
+    checklist_skip_level3 = BooleanField(_l("Les référents (niveau 3) peuvent la passer"))
+    hours_to_autonomous = DecimalField(
+        _l("Heures de pratique pour passer Autonome"), places=1,
+        validators=[DataRequired(REQUIRED), NumberRange(0, 500, _l("De 0 à 500 heures."))],
+    )  # fmt: skip
+    hours_to_referent = DecimalField(
+        _l("Heures de pratique pour devenir Référent"), places=1,
+        validators=[DataRequired(REQUIRED), NumberRange(0, 2000, _l("De 0 à 2000 heures."))],
+    )  # fmt: skip
+
+
+class PresenceForm(FlaskForm):
+    presence_minutes = IntegerField(
+        _l("« Vous êtes là ? » toutes les (minutes, 0 pour jamais)"),
+        validators=[Optional(), NumberRange(0, 240, _l("De 0 à 240 minutes."))],
+    )
 
 
 class EmptyForm(FlaskForm):

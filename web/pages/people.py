@@ -20,7 +20,7 @@ from web.pages.forms import (
     GrantForm,
     LanguageForm,
     PersonForm,
-    ReasonForm,
+    StopForm,
 )
 from web.pages.security import actor, admin_required
 
@@ -95,7 +95,7 @@ def _person_page(person_id: str, status: int = 200, **forms: object) -> tuple[st
         "sessions": fetch_all(db, RECENT_SESSIONS, [person_id]),
         "badge_form": BadgeForm(formdata=None),
         "grant_form": _grant_form(formdata=None),
-        "reason_form": ReasonForm(formdata=None),
+        "reason_form": StopForm(formdata=None),
         "language_form": LanguageForm(formdata=None, language=person_row["language"] or "fr"),
         "anomalies": claims.open_anomalies(db, person_id),
         "button": EmptyForm(),
@@ -192,17 +192,17 @@ def grant_add(person_id: str) -> str | Response:
 @login_required
 def grant_change(person_id: str, skill: str, action: str) -> str | Response:
     _person_or_404(person_id)
-    form = ReasonForm() if action in ("suspendre", "retirer") else EmptyForm()
+    form = StopForm() if action in ("suspendre", "retirer") else EmptyForm()
     if action not in ("suspendre", "retirer", "retablir"):
         abort(404)
     if not form.validate_on_submit():
         return _person_page(person_id, 400, reason_form=form)
     db = get_db()
     try:
-        if action == "suspendre":
-            grants.suspend(db, person_id, skill, reason=form.reason.data, actor=actor())
-        elif action == "retirer":
-            grants.revoke(db, person_id, skill, reason=form.reason.data, actor=actor())
+        if action in ("suspendre", "retirer"):
+            change = grants.suspend if action == "suspendre" else grants.revoke
+            change(db, person_id, skill, reason=form.reason.data,
+                   stop_now=form.when.data == "now", actor=actor())  # fmt: skip
         else:
             grants.reinstate(db, person_id, skill, actor=actor())
     except HubError:  # a double click, or another facilitator was quicker

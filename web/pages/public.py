@@ -6,15 +6,19 @@ from flask import redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from web.app import get_db
-from web.domain import overview
+from web.domain import at_machine, overview
 from web.i18n import LANGUAGES
 from web.pages import bp
 
 
 @bp.get("/tableau")
 def wall() -> str:
-    """For a screen at the entrance: which machines are free. No names."""
-    return render_template("wall.html", machines=overview.machine_states(get_db()))
+    """For a screen at the entrance: which machines are free, which call for the facilitator.
+    No names."""
+    db = get_db()
+    return render_template(
+        "wall.html", machines=overview.machine_states(db), calls=at_machine.open_calls(db)
+    )
 
 
 @bp.get("/accessibilite")

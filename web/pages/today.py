@@ -10,7 +10,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from web.app import get_db
-from web.domain import claims, overview
+from web.domain import at_machine, claims, overview
 from web.domain.errors import HubError
 from web.pages import bp
 from web.pages.forms import EmptyForm
@@ -34,6 +34,8 @@ def today() -> str:
         due=overview.trainings_due(db, date.today()),
         unknown=overview.unknown_badges(db, now - timedelta(hours=24)),
         anomalies=claims.open_anomalies(db),
+        calls=at_machine.open_calls(db),
+        reports=at_machine.open_reports(db),
         button=EmptyForm(),
     )
 
