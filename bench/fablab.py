@@ -36,7 +36,7 @@ def populate(
         for slug in rng.sample(SKILLS, rng.randint(0, 3)):
             grants.grant(db, person, slug, level=rng.randint(1, 3), actor="bench")
         ids.append(person)
-    facilitators.add_facilitator(db, *FACILITATOR, actor="bench")
+    facilitators.add_facilitator(db, *FACILITATOR, role="admin", actor="bench")
     return tokens, ids
 
 

@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -21,6 +21,7 @@ from bench import fablab
 from bench.figures import Figure, spread
 from common.clock import to_iso
 from web.db import open_database, writing
+from web.domain import stats
 from web.migrations import migrate
 
 PEOPLE, MACHINES, SESSIONS, REQUESTS = 2000, 20, 200_000, 100
@@ -50,6 +51,7 @@ def populate(path: Path) -> list[str]:
             " counted) VALUES (?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
+        stats.rebuild(db)  # the totals the history pages read, as counting them would have
     db.close()
     return ids
 
@@ -76,7 +78,24 @@ def main() -> list[Figure]:
         figures = {
             "Today page": timings(client, "/aujourdhui"),
             "a person's page (~100 sessions)": timings(client, f"/personnes/{someone}"),
-            "people search": timings(client, "/personnes?q=Personne%2019"),
+            "a person's parcours": timings(client, f"/personnes/{someone}/parcours"),
+            "people search (accents and case folded)": timings(
+                client, "/personnes?q=personne%2019"
+            ),
+            "history: a past week (~3,800 sessions, 50 shown)": timings(
+                client, f"/historique?date={date.today() - timedelta(days=7)}"
+            ),
+            "history: a month, one machine": timings(
+                client, "/historique?periode=mois&machine=machine-03"
+            ),
+            "history: a chart (12 weeks)": timings(
+                client, "/historique/graphique.svg?unite=semaine&mesure=heures"
+            ),
+            "machines": timings(client, "/machines"),
+            "skills": timings(client, "/competences"),
+            "wall screen": timings(client, "/tableau"),
+            "export page": timings(client, "/export"),
+            "accounts": timings(client, "/comptes"),
         }
     print(f"{'server time, ms':<40}{'p50':>10}{'p95':>10}{'p99':>10}")
     for label, samples in figures.items():

@@ -8,6 +8,14 @@ from functools import cache
 from pathlib import Path
 
 FOLDER = Path(__file__).with_name("icons")
+# Each kind of machine's pictogram, on its station's screen and on the wall screen.
+MACHINE_ICONS = {
+    "laser": "flame",
+    "sewing": "needle",
+    "printer": "printer",
+    "checkin": "door-enter",
+    "relay": "tool",
+}
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 
 

@@ -59,6 +59,9 @@ END_REASONS = (
 # unless the machine's settings say otherwise (presence_minutes; 0: never).
 PRESENCE_MINUTES = {"laser": 10}
 JOB_STATES = ("started", "progress", "done", "failed", "cancelled", "unauthorised")
+# Why a machine reported dangerous at its station is out of service, at the station at once
+# and at the hub when it hears the report: the same words on both sides.
+DANGER_REASON = "Signalée dangereuse à la machine"
 REPORT_CATEGORIES = ("broken", "material", "dirty", "dangerous", "other")
 SIGN_OFF_ACTIONS = ("level_up", "renew")
 CHECKLIST = {

@@ -347,7 +347,6 @@ class Station:
             presence=self.presence,
             max_seconds=self.settings.max_session_minutes * 60,
             window=self.settings.supervisor_window_seconds,
-            danger=self.danger_report is not None,
         )
 
     # --- faults -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from common.clock import add_months
+from common.training import lapse
 from kiosk.access import AccessList, Entry
 
 
@@ -44,11 +44,9 @@ def decide(access: AccessList | None, uid: str, today: date) -> Decision:
 def _training_status(access: AccessList, entry: Entry, today: date) -> str:
     if entry.level is None:
         return "not_trained"
-    if entry.valid_until is not None and today > entry.valid_until:
-        return "expired"
-    months = access.inactivity_months
-    if months and entry.last_practice and today > add_months(entry.last_practice, months):
-        return "lapsed"
+    ended = lapse(entry.valid_until, entry.last_practice, access.inactivity_months, today)
+    if ended is not None:
+        return ended
     return "needs_supervisor" if entry.level == 1 else "granted"
 
 

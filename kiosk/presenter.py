@@ -120,7 +120,6 @@ class Presenter:
     def _state_screen(
         self, state: State, *, session: Any = None, waiting: Any = None, checklist: Any = None,
         prompt: Any = None, presence: Any = None, max_seconds: float = 0, window: float = 0,
-        danger: bool = False,
     ) -> screens.Screen:  # fmt: skip
         place = self.place
         if state is State.IN_USE and session is not None:
@@ -137,8 +136,7 @@ class Presenter:
         if state is State.FAULT:
             return screens.fault(place)
         if state is State.OUT_OF_SERVICE:
-            reason = "Signalée dangereuse à la machine" if danger else ""
-            return screens.out_of_service(place, reason=reason)
+            return screens.out_of_service(place)
         return screens.idle(place)
 
     def _session_screen(
@@ -265,6 +263,13 @@ class Presenter:
         self.place = place
         self.base = None
         return True
+
+    def out_of_service_here(self, reason: str) -> None:
+        """Out of service by a report made here, before the hub's list says so (and why)."""
+        from dataclasses import replace
+
+        self.place = replace(self.place, out_of_service_reason=reason)
+        self.base = None
 
     def set_offline(self, offline: bool) -> None:
         if offline != self.offline:

@@ -13,19 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.icons import MACHINE_ICONS
 from common.languages import LANGUAGES, known
 from kiosk.texts import N_, text
 
 # Tones match the lights: ok green, wait amber, stop red; calm when nothing is happening.
 OK, WAIT, STOP, CALM = "ok", "wait", "stop", "calm"
 HOLD_SECONDS = 8.0  # a passing screen (a refusal, a goodbye) before the state's returns
-MACHINE_ICONS = {
-    "laser": "flame",
-    "sewing": "needle",
-    "printer": "printer",
-    "checkin": "door-enter",
-    "relay": "tool",
-}
 AS_GIVEN = "{reason}"  # the facilitator's own words, shown as written
 # The buttons a running session, or a waiting machine, always has.
 FINISH = ("finish", N_("J'ai fini"), "door-exit")

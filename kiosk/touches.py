@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from common.protocol import REPORT_CATEGORIES
+from common.protocol import DANGER_REASON, REPORT_CATEGORIES
 from kiosk.outbox import new_event
 from kiosk.state import Input
 
@@ -69,6 +69,7 @@ class Touches:
         if category == "dangerous":  # out of service here and now, without waiting for the hub
             station.danger_report = event["id"]
             station.stop_reason = "danger"
+            station.show.out_of_service_here(DANGER_REASON)
             station.apply(Input.DANGER_REPORTED)
         station.show.report_sent(station.session, category)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import time
 
+import requests
+
 from tests.at_machine import ACTOR, CHECKLIST, hub_rows
 from tests.stations import wait_until
 from tests.test_browser import serious
@@ -148,9 +150,11 @@ def test_a_dangerous_report_puts_the_machine_out_of_service_with_the_hub_down(
     danger = laser.page.shows("report_danger")
     assert danger["tone"] == "stop"
     assert laser.relay() == [0, 1, 0], "the power went at once"
-    laser.page.shows("out_of_service", timeout=30)
+    # Under the danger screen (it stays a while to be read), the machine's own.
+    after = requests.get(laser.kiosk.screen_url + "view.json", timeout=5).json()["after"]
+    assert (after["code"], after["title"]) == ("out_of_service", "Machine en panne")
     laser.tap("CAFEF00D")  # her list says yes; the machine says no
-    assert laser.page.shows("out_of_service")["title"] == "Machine en panne"
+    assert laser.page.shows("out_of_service")["sentence"] == "Signalée dangereuse à la machine"
     assert laser.relay() == [0, 1, 0]
     hub.start()
     wait_until(lambda: machines.get_machine(db, "laser")["out_of_service"] == 1, timeout=40,

@@ -23,7 +23,16 @@ ALLOWED = {
     "common": {"common"},
     "demo": {"demo", "common"},  # it runs the processes; it imports neither side
 }
-HUB_LIBRARIES = ("flask", "werkzeug", "jinja2", "reportlab", "xlsxwriter", "sqlite_utils", "jwt")
+HUB_LIBRARIES = (
+    "flask",
+    "werkzeug",
+    "jinja2",
+    "reportlab",
+    "xlsxwriter",
+    "sqlite_utils",
+    "jwt",
+    "pygal",
+)
 
 
 def imported_packages(path: Path) -> set[str]:

@@ -107,7 +107,7 @@ def test_the_demo_shows_the_whole_flow_and_ctrl_c_stops_everything(demo):
     )
     view = requests.get(f"http://127.0.0.1:{demo.screen_port}/view.json", timeout=5).json()
     assert (view["after"]["code"], view["after"]["title"]) == ("granted", "Bonjour Amina !")
-    demo.wall_shows(r"laser</span>\s*<span class=\"state\">Occupée")
+    demo.wall_shows(r"Laser Trotec</span>\s*<span class=\"state\">Occupée")
     demo.type("w")  # the laser cuts (its simulated beam input goes high), then rests
     demo.expect(r"\[laser\] machine working")
     demo.expect(r"\[laser\]   machine working")  # the station saw it

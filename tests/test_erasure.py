@@ -50,7 +50,10 @@ def test_access_and_erasure_from_the_person_page(logged_in, fablab, db):
     assert "attachment" in data.headers["Content-Disposition"]
     token = csrf(logged_in.get(f"/personnes/{person}"))
     assert logged_in.post(f"/personnes/{person}/effacer", data={}).status_code == 400
-    done = logged_in.post(f"/personnes/{person}/effacer", data={"csrf_token": token})
+    asked = logged_in.post(f"/personnes/{person}/effacer", data={"csrf_token": token})
+    assert asked.status_code == 200 and people.exists(db, person)  # the confirmation first
+    done = logged_in.post(f"/personnes/{person}/effacer",
+                          data={"csrf_token": token, "confirmed": "yes"})  # fmt: skip
     assert done.status_code == 302
     assert not people.exists(db, person)
     assert logged_in.get(f"/personnes/{person}").status_code == 404

@@ -120,9 +120,15 @@ def test_register_a_person_then_badge_and_train_them(logged_in, fablab, db):
         ("decoupe-laser", 2)
     ]
 
-    revoked = logged_in.post(
+    asked = logged_in.post(
         f"/personnes/{person_id}/formations/decoupe-laser/retirer",
         data={"reason": "Usage dangereux", "csrf_token": token},
+    )  # a page that says what will happen, and nothing done yet
+    assert asked.status_code == 200 and "Impossible à annuler" in asked.get_data(as_text=True)
+    assert grants.history(db, person_id)[0]["status"] == "active"
+    revoked = logged_in.post(
+        f"/personnes/{person_id}/formations/decoupe-laser/retirer",
+        data={"reason": "Usage dangereux", "when": "now", "confirmed": "yes", "csrf_token": token},
     )
     assert revoked.status_code == 302
     assert grants.history(db, person_id)[0]["status"] == "revoked"
@@ -199,9 +205,12 @@ def test_machines_out_of_service_back_and_a_new_token(logged_in, fablab, db):
     assert machines.get_machine(db, "laser")["out_of_service_reason"] == "Lentille"
     logged_in.post("/machines/laser/en-service", data={"csrf_token": token})
     assert not machines.get_machine(db, "laser")["out_of_service"]
-    page = logged_in.post("/machines/laser/jeton", data={"csrf_token": token}).get_data(
-        as_text=True
-    )
+    asked = logged_in.post("/machines/laser/jeton", data={"csrf_token": token})
+    assert "sudo systemctl restart fablab-kiosk" in asked.get_data(as_text=True)  # what next
+    assert logged_in.get("/api/v1/access-list", headers=fablab.auth()).status_code == 200
+    page = logged_in.post(
+        "/machines/laser/jeton", data={"csrf_token": token, "confirmed": "yes"}
+    ).get_data(as_text=True)
     new_token = re.search(r"<code>(fab_[^<]+)</code>", page).group(1)
     assert logged_in.get("/api/v1/access-list", headers=fablab.auth()).status_code == 401
     assert (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,7 +32,17 @@ def open_database(path: str | Path) -> Database:
     if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal" and str(path) != ":memory:":
         db.enable_wal()
     db.execute("PRAGMA synchronous = FULL")
+    # fold(text): for searches that ignore case and accents ("kone" finds "Koné").
+    conn.create_function("fold", 1, fold, deterministic=True)
     return db
+
+
+def fold(text: str | None) -> str:
+    """Lower case, without accents or other marks: "Ọ̀là Koné" -> "ola kone"."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
 
 
 _after_commit: list[Callable[[], None]] = []

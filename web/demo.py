@@ -22,10 +22,10 @@ SKILLS = (
     ("couture", "Couture", "Sewing", ("H2402",)),
     ("impression-3d", "Impression 3D", "3D printing", ()),
 )
-MACHINES = (
-    ("laser", "laser", "decoupe-laser"),
-    ("couture", "sewing", "couture"),
-    ("imprimante-3d", "printer", "impression-3d"),
+MACHINES = (  # identifier, kind, skill, the name people read
+    ("laser", "laser", "decoupe-laser", "Laser Trotec"),
+    ("couture", "sewing", "couture", "Machine à coudre"),
+    ("imprimante-3d", "printer", "impression-3d", "Imprimante Prusa"),
 )
 
 
@@ -85,8 +85,10 @@ def load(db: Database) -> dict[str, object]:
     for slug, name_fr, name_en, rome in SKILLS:
         skills.add_skill(db, slug, name_fr=name_fr, name_en=name_en, rome_codes=rome, actor=ACTOR)
     tokens = {
-        name: machines.add_machine(db, name, kind=kind, skill=skill, actor=ACTOR)
-        for name, kind, skill in MACHINES
+        name: machines.add_machine(
+            db, name, kind=kind, skill=skill, display_name=shown, actor=ACTOR
+        )
+        for name, kind, skill, shown in MACHINES
     }
     ids = {}
     for person in PEOPLE:

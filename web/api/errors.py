@@ -27,13 +27,16 @@ def _code(error: HTTPException) -> str:
 
 @bp.record_once
 def _register(state) -> None:  # type: ignore[no-untyped-def]
-    """Handle errors app-wide for /api/ URLs, including 404s that match no API route."""
+    """Handle errors app-wide: JSON for /api/ URLs (including 404s that match no API route),
+    the pages' own error page for everything else (web.pages.errors)."""
+    from web.pages.errors import page_error
+
     app = state.app
 
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException) -> Response | HTTPException:
+    def _http_error(error: HTTPException) -> Response | tuple[str, int]:
         if not request.path.startswith(bp.url_prefix or "/api"):
-            return error
+            return page_error(error)
         response = error_response(error.code or 500, _code(error), error.description or "")
         for name, value in error.get_response().headers.items():
             if name.lower() in ("www-authenticate", "allow", "retry-after"):
@@ -41,8 +44,8 @@ def _register(state) -> None:  # type: ignore[no-untyped-def]
         return response
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception) -> Response | HTTPException:
+    def _unexpected(error: Exception) -> Response | tuple[str, int]:
         current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
         if not request.path.startswith(bp.url_prefix or "/api"):
-            return InternalServerError()
+            return page_error(InternalServerError())
         return error_response(500, "internal_server_error", "the hub failed; it has been logged")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import click
 from sqlite_utils import Database
@@ -115,6 +116,9 @@ def badge_revoke(db: Database, actor: str, uid: str, reason: str | None) -> None
 )
 @click.option("--valid-months", type=click.IntRange(1), help="Validity (default: the skill's).")
 @click.option("--by", "by", help="Who trained the person.")
+@click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]),
+              help="The day of the training (YYYY-MM-DD; default today), e.g. from paper "
+                   "records; its validity runs from that day.")  # fmt: skip
 @with_db
 def grant_command(
     db: Database,
@@ -124,11 +128,11 @@ def grant_command(
     level: int,
     valid_months: int | None,
     by: str | None,
+    on: datetime | None,
 ) -> None:
     """Record a training of PERSON_ID on SKILL (replaces their current one)."""
-    grants.grant(
-        db, person_id, skill_slug, level=level, valid_months=valid_months, by=by, actor=actor
-    )
+    grants.grant(db, person_id, skill_slug, level=level, valid_months=valid_months, by=by,
+                 on=on.date() if on else None, actor=actor)  # fmt: skip
     click.echo(f"{person_id} trained on {skill_slug}, level {level} ({grants.LEVELS[level]}).")
 
 

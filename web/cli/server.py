@@ -116,7 +116,7 @@ def demo_data(db: Database, actor: str, as_json: bool) -> None:
             {"name": p.name, "uid": p.uid, "id": loaded["people"][p.name], "note": p.note}
             for p in demo.PEOPLE
         ]
-        machines = [{"name": name, "kind": kind} for name, kind, _ in demo.MACHINES]
+        machines = [{"name": name, "kind": kind} for name, kind, *_ in demo.MACHINES]
         login = dict(zip(("name", "password"), demo.FACILITATOR, strict=True))
         click.echo(json.dumps({"people": people, "machines": machines,
                                "tokens": loaded["tokens"], "facilitator": login}))  # fmt: skip

@@ -14,6 +14,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from common.clock import now_iso
+from common.protocol import DANGER_REASON
 from web.db import fetch_all, fetch_one, merge_json, writing
 from web.domain import audit
 from web.domain.errors import Conflict, Invalid, NotFound
@@ -108,7 +109,7 @@ def apply_report(db: Database, machine: dict[str, Any], event: dict[str, Any]) -
          event["received_at"]],
     )  # fmt: skip
     if event["category"] == "dangerous" and not machine["out_of_service"]:
-        _out_of_service(db, machine, "Signalée dangereuse à la machine", event["received_at"])
+        _out_of_service(db, machine, DANGER_REASON, event["received_at"])
 
 
 def _out_of_service(db: Database, machine: dict[str, Any], reason: str, at: str) -> None:

@@ -199,8 +199,8 @@ def resolve(db: Database, anomaly_id: int, *, accept: bool, actor: str) -> None:
             if accept:
                 session = fetch_one(
                     db,
-                    "SELECT sessions.*, machines.skill_id FROM sessions JOIN machines "
-                    "ON machines.id = sessions.machine_id WHERE sessions.id = ? "
+                    "SELECT sessions.*, machines.skill_id, machines.kind FROM sessions "
+                    "JOIN machines ON machines.id = sessions.machine_id WHERE sessions.id = ? "
                     "AND sessions.counted = 0 AND sessions.started_at IS NOT NULL "
                     "AND sessions.ended_at IS NOT NULL AND sessions.person_id IS NOT NULL",
                     [anomaly["session_id"]],

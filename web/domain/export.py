@@ -62,6 +62,16 @@ class Week:
             raise ValueError(f"a week is written YYYY-Www (e.g. 2026-W47), not {text!r}") from None
         return week
 
+    @property
+    def last_day(self) -> date:
+        """Its Sunday."""
+        return self.start.date() + timedelta(days=6)
+
+    def before(self, weeks: int = 1) -> Week:
+        """The week `weeks` earlier."""
+        year, number, _ = (self.start.date() - timedelta(days=7 * weeks)).isocalendar()
+        return Week(year, number)
+
     @classmethod
     def last_complete(cls, now: datetime | None = None) -> Week:
         local = (now or datetime.now(UTC)).astimezone(PARIS).date() - timedelta(days=7)

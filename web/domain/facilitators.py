@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlite_utils import Database
 
 from common.clock import now_iso, parse_timestamp
-from web.db import fetch_one, writing
+from web.db import fetch_all, fetch_one, writing
 from web.domain import audit
 from web.domain.errors import Conflict, Invalid, NotFound
 
@@ -103,6 +103,28 @@ def disable(db: Database, name: str, *, actor: str) -> None:
         db["facilitators"].update(row["id"], {"disabled_at": now_iso()})
         end_all_sessions(db, row["id"])
         audit.record(db, actor, "facilitator.disable", name)
+
+
+def enable(db: Database, name: str, *, actor: str) -> None:
+    """A disabled account may log in again (with its password as it was)."""
+    with writing(db):
+        row = _by_name(db, name)
+        db["facilitators"].update(row["id"], {"disabled_at": None})
+        audit.record(db, actor, "facilitator.enable", name)
+
+
+def list_facilitators(db: Database) -> list[dict[str, Any]]:
+    """The accounts, with their last login (never their password's hash)."""
+    return fetch_all(
+        db,
+        """
+        SELECT facilitators.id, facilitators.name, facilitators.role, facilitators.person_id,
+               facilitators.disabled_at,
+               (SELECT max(web_sessions.created_at) FROM web_sessions
+                WHERE web_sessions.facilitator_id = facilitators.id) AS last_login
+        FROM facilitators ORDER BY facilitators.name
+        """,
+    )
 
 
 def set_password(db: Database, name: str, password: str, *, actor: str) -> None:

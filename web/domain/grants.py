@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from common.clock import add_months, now_iso, today
+from common.clock import YEARS, add_months, now_iso, today
 from web.db import fetch_all, fetch_one, writing
 from web.domain import audit, people
 from web.domain.errors import Conflict, Invalid, NotFound
@@ -43,9 +43,17 @@ def grant(
     if valid_months is not None and valid_months <= 0:
         raise Invalid("validity must be a positive number of months")
     day = on or today()
+    if day > today():
+        raise Invalid("a training cannot be recorded in the future")
+    if day.year < YEARS.start:
+        raise Invalid(f"a training is dated from {YEARS.start} on")
     with writing(db):
         people.get_person(db, person_id)
         skill_row = get_skill(db, skill)
+        latest = current_grant(db, person_id, skill_row["id"])
+        if latest is not None and latest["granted_at"][:10] > day.isoformat():
+            raise Conflict("a more recent training of this skill is recorded: an older one "
+                           "cannot replace it")  # fmt: skip
         months = valid_months or skill_row["validity_months"]
         valid_until = add_months(day, months).isoformat() if months else None
         now = now_iso()
@@ -154,16 +162,21 @@ def current_grant(db: Database, person_id: str, skill_id: int) -> dict[str, Any]
     )
 
 
-def history(db: Database, person_id: str) -> list[dict[str, Any]]:
-    """Every grant the person ever had, newest first, with the skill's slug."""
-    return fetch_all(
+def history(db: Database, person_id: str, today: date | None = None) -> list[dict[str, Any]]:
+    """Every grant the person ever had, newest first, with the skill's slug and each one's
+    state today (web.domain.training_state)."""
+    from web.domain.training_state import LAST_PRACTICE, PRACTICE_JOIN, with_states
+
+    rows = fetch_all(
         db,
-        """
+        f"""
             SELECT grants.*, skills.slug AS skill, skills.name_fr AS skill_fr,
-                   skills.name_en AS skill_en
+                   skills.name_en AS skill_en, skills.inactivity_months, {LAST_PRACTICE}
             FROM grants JOIN skills ON skills.id = grants.skill_id
+            {PRACTICE_JOIN}
             WHERE grants.person_id = ?
             ORDER BY grants.granted_at DESC, grants.id DESC
             """,
         [person_id],
     )
+    return with_states(rows, today or date.today())

@@ -79,6 +79,20 @@ def _display_name(text: str | None) -> str | None:
     return name or None
 
 
+def update_machine(
+    db: Database, name: str, *, display_name: str | None, skill: str | None, actor: str
+) -> None:
+    """Its name as people read it, and the skill it requires (not for the entrance)."""
+    with writing(db):
+        machine = get_machine(db, name)
+        if (machine["kind"] == CHECKIN) != (skill is None):
+            raise Invalid("the entrance (checkin) has no skill; every machine needs one")
+        skill_id = get_skill(db, skill)["id"] if skill else None
+        db["machines"].update(machine["id"], {"display_name": _display_name(display_name),
+                                              "skill_id": skill_id})  # fmt: skip
+        audit.record(db, actor, "machine.update", name, display_name=display_name, skill=skill)
+
+
 def rotate_token(db: Database, name: str, *, actor: str) -> str:
     """Give the machine a new token; the old one stops working at once."""
     token, token_hash = _new_token()

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from common.clock import add_months, parse_timestamp, to_iso
+from common.clock import parse_timestamp, to_iso
 from web.db import fetch_all
 from web.domain.machines import CLOCK_TOLERANCE_SECONDS
+from web.domain.training_state import LAST_PRACTICE, PRACTICE_JOIN, SOON_DAYS, with_states
 
 PARIS = ZoneInfo("Europe/Paris")
 OFFLINE_AFTER = timedelta(seconds=90)  # three missed heartbeats
@@ -23,19 +24,23 @@ def machine_states(db: Database, now: datetime | None = None) -> list[dict[str, 
     rows = fetch_all(
         db,
         """
-        SELECT machines.id, machines.name, machines.kind, machines.out_of_service,
-               machines.out_of_service_reason, machines.last_heartbeat_at,
-               machines.last_heartbeat, skills.name_fr AS skill_fr, skills.name_en AS skill_en,
-               (SELECT people.display_name
-                FROM sessions JOIN people ON people.id = sessions.person_id
-                WHERE sessions.machine_id = machines.id AND sessions.ended_at IS NULL
-                  AND sessions.started_at IS NOT NULL
-                ORDER BY sessions.started_at DESC LIMIT 1) AS user
+        SELECT machines.id, machines.name, machines.display_name, machines.kind,
+               machines.out_of_service, machines.out_of_service_reason,
+               machines.last_heartbeat_at, machines.last_heartbeat,
+               skills.name_fr AS skill_fr, skills.name_en AS skill_en,
+               people.display_name AS user, current.started_at AS since
         FROM machines LEFT JOIN skills ON skills.id = machines.skill_id
+        LEFT JOIN sessions AS current ON current.id = (
+            SELECT sessions.id FROM sessions
+            WHERE sessions.machine_id = machines.id AND sessions.ended_at IS NULL
+              AND sessions.started_at IS NOT NULL
+            ORDER BY sessions.started_at DESC LIMIT 1)
+        LEFT JOIN people ON people.id = current.person_id
         ORDER BY machines.name
         """,
     )
     for row in rows:
+        row["shown"] = row["display_name"] or row["name"]
         beat = json.loads(row["last_heartbeat"]) if row["last_heartbeat"] else {}
         seen = parse_timestamp(row["last_heartbeat_at"]) if row["last_heartbeat_at"] else None
         row["outbox_depth"] = beat.get("outbox_depth")
@@ -50,6 +55,7 @@ def machine_states(db: Database, now: datetime | None = None) -> list[dict[str, 
         else:
             row["status"] = {
                 "in_use": "in_use",
+                "checklist": "in_use",
                 "ending": "in_use",
                 "awaiting_supervisor": "awaiting_supervisor",
                 "fault": "fault",
@@ -63,54 +69,63 @@ def paris_day_bounds(day: date) -> tuple[str, str]:
     return to_iso(start), to_iso(start + timedelta(days=1))
 
 
-def sessions_on(db: Database, day: date) -> list[dict[str, Any]]:
+def sessions_on(db: Database, day: date, limit: int = 30) -> list[dict[str, Any]]:
+    """The day's latest sessions (the history page has them all)."""
+    from web.domain.stats import sessions_between
+
+    return sessions_between(db, day, day + timedelta(days=1), limit=limit)[0]
+
+
+def trainings_due(db: Database, today: date, days: int = SOON_DAYS) -> list[dict[str, Any]]:
+    """Trainings to review: those that expired or lapsed in the last `days` days, and those
+    that will within the next `days`, soonest first. SQL keeps the few near those dates
+    (SQLite's months are a little off at the end of a month: a margin of a week); the
+    station's rule (training_state) decides."""
+    since, until = today - timedelta(days=days + 7), today + timedelta(days=days + 7)
+    rows = with_states(fetch_all(
+        db,
+        f"""
+        SELECT * FROM (
+            SELECT grants.*, people.display_name AS person, skills.slug, skills.name_fr,
+                   skills.name_en, skills.inactivity_months, {LAST_PRACTICE}
+            FROM grants
+            JOIN people ON people.id = grants.person_id AND people.erased_at IS NULL
+            JOIN skills ON skills.id = grants.skill_id
+            {PRACTICE_JOIN}
+            WHERE grants.status = 'active'
+        )
+        WHERE valid_until BETWEEN :since AND :until
+           OR date(last_practice, '+' || inactivity_months || ' months')
+              BETWEEN :since AND :until
+        """,
+        {"since": since.isoformat(), "until": until.isoformat()},
+    ), today)  # fmt: skip
+    start = today - timedelta(days=days)
+    due = [row for row in rows if row["state"].code in ("expired", "lapsed", "expires_soon")
+           and row["state"].on is not None and row["state"].on >= start]  # fmt: skip
+    return sorted(due, key=lambda row: row["state"].on)
+
+
+def refused_today(db: Database, day: date) -> list[dict[str, Any]]:
+    """Who was refused at a machine that day, and why: the people asking for a training.
+    One line per person, machine and reason (the latest), newest first."""
     start, end = paris_day_bounds(day)
     return fetch_all(
         db,
         """
-        SELECT sessions.*, machines.name AS machine, people.display_name AS person,
-               supervisors.display_name AS supervisor
-        FROM sessions
-        JOIN machines ON machines.id = sessions.machine_id
-        LEFT JOIN people ON people.id = sessions.person_id
-        LEFT JOIN people AS supervisors ON supervisors.id = sessions.supervisor_id
-        WHERE sessions.started_at >= ? AND sessions.started_at < ?
-        ORDER BY sessions.started_at DESC
+        SELECT people.id AS person_id, people.display_name AS person,
+               coalesce(machines.display_name, machines.name) AS machine,
+               json_extract(events.data, '$.reason') AS reason, max(events.at) AS at,
+               count(*) AS taps
+        FROM events
+        JOIN machines ON machines.id = events.machine_id
+        JOIN people ON people.id = events.person_id AND people.erased_at IS NULL
+        WHERE events.type = 'denied' AND events.at >= ? AND events.at < ?
+        GROUP BY people.id, machines.id, reason
+        ORDER BY at DESC LIMIT 50
         """,
         [start, end],
     )
-
-
-def trainings_due(db: Database, today: date, days: int = 30) -> list[dict[str, Any]]:
-    """Active trainings that expire, or lapse for lack of practice, within `days` days."""
-    horizon = today + timedelta(days=days)
-    rows = fetch_all(
-        db,
-        """
-        SELECT grants.id, grants.person_id, people.display_name AS person, skills.slug,
-               skills.name_fr, skills.name_en, grants.level, grants.valid_until,
-               skills.inactivity_months,
-               max(date(grants.granted_at), coalesce(date(practice.last_at), '')) AS last_practice
-        FROM grants
-        JOIN people ON people.id = grants.person_id AND people.erased_at IS NULL
-        JOIN skills ON skills.id = grants.skill_id
-        LEFT JOIN practice ON practice.person_id = grants.person_id
-                          AND practice.skill_id = grants.skill_id
-        WHERE grants.status = 'active'
-        """,
-    )
-    due = []
-    for row in rows:
-        dates = []
-        if row["valid_until"]:
-            dates.append(("expires", date.fromisoformat(row["valid_until"])))
-        if row["inactivity_months"] and row["last_practice"]:
-            lapse = add_months(date.fromisoformat(row["last_practice"]), row["inactivity_months"])
-            dates.append(("lapses", lapse))
-        soonest = min(dates, key=lambda item: item[1], default=None)
-        if soonest and today <= soonest[1] <= horizon:
-            due.append({**row, "what": soonest[0], "on": soonest[1]})
-    return sorted(due, key=lambda row: row["on"])
 
 
 def unknown_badges(db: Database, since: datetime) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from sqlite_utils import Database
 
 from common.clock import add_months, parse_date
 from web.db import fetch_all
+from web.domain.training_state import state_of
 
 HOURS_MILESTONES = (1, 5, 20, 50)
 READY_FOR_AUTONOMY = 3  # supervised sessions before an autonomy check is worth proposing
@@ -41,6 +42,7 @@ class SkillRecord:
     last_use: str | None = None
     milestones: list[str] = field(default_factory=list)
     next_steps: list[str] = field(default_factory=list)
+    state: Any = None  # TrainingState of the current training (None: none now)
 
 
 def parcours(db: Database, person_id: str, today: date | None = None) -> list[SkillRecord]:
@@ -84,6 +86,7 @@ def parcours(db: Database, person_id: str, today: date | None = None) -> list[Sk
             )
             months = grant["inactivity_months"]
             record.lapses_on = add_months(last, months) if months else None
+            record.state = state_of({**grant, "last_practice": last.isoformat()}, today)
     for skill_id, record in records.items():
         totals = practice.get(skill_id)
         if totals:
@@ -112,6 +115,8 @@ def _milestones(record: SkillRecord) -> list[str]:
 
 def _next_steps(record: SkillRecord, today: date) -> list[str]:
     steps = []
+    if record.state is not None and record.state.code in ("expired", "lapsed"):
+        return ["refresher"]
     if record.status != "active":
         return steps
     soon = today + timedelta(days=30)

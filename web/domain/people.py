@@ -44,16 +44,7 @@ def add_person(
 ) -> str:
     """Register a person and return their new pseudonymous id. `language`: the one the
     stations speak to them (French when None)."""
-    name = " ".join(display_name.split())
-    if not name:
-        raise Invalid("a display name is required")
-    if len(name) > MAX_NAME_LENGTH:
-        raise Invalid(f"a display name has at most {MAX_NAME_LENGTH} characters")
-    if age_band is not None and age_band not in AGE_BANDS:
-        raise Invalid(f"age band must be one of {', '.join(AGE_BANDS)}")
-    if gender is not None and gender not in GENDERS:
-        raise Invalid(f"gender must be one of {', '.join(GENDERS)}")
-    _check_language(language)
+    name = _checked(display_name, age_band, gender, language)
     with writing(db):
         person_id = new_person_id()
         while db["people"].count_where("id = ?", [person_id]):
@@ -72,6 +63,53 @@ def add_person(
         )
         audit.record(db, actor, "person.add", person_id)
     return person_id
+
+
+def _checked(display_name: str, age_band: str | None, gender: str | None,
+             language: str | None) -> str:  # fmt: skip
+    """The display name as kept (spaces folded); Invalid for anything the hub cannot keep."""
+    name = " ".join(display_name.split())
+    if not name:
+        raise Invalid("a display name is required")
+    if len(name) > MAX_NAME_LENGTH:
+        raise Invalid(f"a display name has at most {MAX_NAME_LENGTH} characters")
+    if age_band is not None and age_band not in AGE_BANDS:
+        raise Invalid(f"age band must be one of {', '.join(AGE_BANDS)}")
+    if gender is not None and gender not in GENDERS:
+        raise Invalid(f"gender must be one of {', '.join(GENDERS)}")
+    _check_language(language)
+    return name
+
+
+def update_person(
+    db: Database,
+    person_id: str,
+    display_name: str,
+    *,
+    age_band: str | None,
+    gender: str | None,
+    consent_statistics: bool,
+    consent_partner_sharing: bool,
+    language: str | None,
+    actor: str,
+) -> list[str]:
+    """Correct what the hub holds about a person (their right to rectification); the names
+    of the fields that changed, for the audit log and the message."""
+    fields = {
+        "display_name": _checked(display_name, age_band, gender, language),
+        "age_band": age_band,
+        "gender": gender,
+        "consent_statistics": int(consent_statistics),
+        "consent_partner_sharing": int(consent_partner_sharing),
+        "language": language,
+    }
+    with writing(db):
+        before = get_person(db, person_id)
+        changed = [key for key, value in fields.items() if before[key] != value]
+        if changed:
+            db["people"].update(person_id, {key: fields[key] for key in changed})
+            audit.record(db, actor, "person.update", person_id, fields=changed)
+    return changed
 
 
 def _check_language(language: str | None) -> None:

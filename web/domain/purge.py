@@ -12,7 +12,7 @@ forgets *when* exactly.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
@@ -48,10 +48,29 @@ def purge(db: Database, before: datetime, *, actor: str) -> dict[str, int]:
             "DELETE FROM sessions WHERE coalesce(received_at, started_at, ended_at) < ?", [limit]
         ).rowcount
         db.execute("DELETE FROM enrolments WHERE done_at IS NOT NULL AND done_at < ?", [limit])
+        _unlink_usage(db, before)
         scrubbed = _scrub_audit(db, limit)
         audit.record(db, actor, "purge", None, before=limit, events=events, sessions=sessions,
                      audit_scrubbed=scrubbed)  # fmt: skip
     return {"events": events, "sessions": sessions}
+
+
+def _unlink_usage(db: Database, before: datetime) -> None:
+    """Who used the machines in weeks and months over before `before`: the same counts, but
+    each person a random token of that period only, linked to nobody."""
+    import secrets
+
+    from web.domain.stats import month_of, week_of
+
+    last = before.date() - timedelta(days=1)
+    done = (week_of(last), month_of(last))
+    rows = fetch_all(db, "SELECT DISTINCT period, person_id FROM usage_people "
+                         "WHERE person_id NOT LIKE 'anon-%'")  # fmt: skip
+    for row in rows:
+        period = row["period"]
+        if (period < done[0]) if "-W" in period else (period < done[1]):
+            db.execute("UPDATE usage_people SET person_id = ? WHERE period = ? AND person_id = ?",
+                       [f"anon-{secrets.token_hex(6)}", period, row["person_id"]])  # fmt: skip
 
 
 def _scrub_audit(db: Database, limit: str) -> int:

@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from common.clock import seconds_between
 from web.db import fetch_all, fetch_one
-from web.domain import claims, people
+from web.domain import claims, people, stats
 from web.domain.errors import Conflict, NotFound
 
 TERMINAL_JOB_STATES = ("done", "failed", "cancelled")
@@ -152,7 +152,7 @@ def _fold_if_complete(db: Database, session_id: str, machine: dict[str, Any]) ->
     session = fetch_one(
         db,
         """
-            SELECT sessions.*, machines.skill_id
+            SELECT sessions.*, machines.skill_id, machines.kind
             FROM sessions JOIN machines ON machines.id = sessions.machine_id
             WHERE sessions.id = ? AND sessions.counted = 0 AND sessions.person_id IS NOT NULL
               AND sessions.started_at IS NOT NULL AND sessions.ended_at IS NOT NULL
@@ -216,6 +216,7 @@ def fold(db: Database, session: dict[str, Any]) -> None:
                 "ended": session["ended_at"],
             },
         )
+    stats.record(db, session)
     db.execute("UPDATE sessions SET counted = 1 WHERE id = ?", [session_id])
 
 

@@ -5,12 +5,16 @@ from flask import Blueprint
 bp = Blueprint("pages", __name__)
 
 from web.pages import (  # noqa: E402, F401  (registers the routes)
+    accounts,
     at_machine,
     auth,
     badges,
     exports,
+    history,
+    machine_admin,
     machines,
     people,
+    person_changes,
     public,
     settings,
     today,

@@ -8,7 +8,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from web.app import get_db
-from web.domain import audit, credentials
+from web.domain import audit, credentials, grants
 from web.domain.errors import NotFound
 from web.pages import bp
 from web.pages.security import actor, csrf
@@ -22,6 +22,9 @@ def _issuer() -> tuple[str, str]:
 @login_required
 def credential_download(person_id: str, grant_id: int) -> Response:
     db = get_db()
+    training = next((row for row in grants.history(db, person_id) if row["id"] == grant_id), None)
+    if training is None or not training["state"].valid:
+        abort(404)  # not this person's, or not valid now: nothing to certify
     try:
         issued = credentials.credential(db, grant_id, *_issuer())
     except NotFound:

@@ -22,13 +22,15 @@ from web.pages.security import actor
 @login_required
 def export_page() -> str | tuple[str, int] | Response:
     chosen = request.args.get("semaine")
+    last = Week.last_complete()
+    weeks = [last.before(n) for n in range(26)]  # the half year before, to pick from
     if not chosen:
-        return render_template("export.html", week=Week.last_complete().label, error=None)
+        return render_template("export.html", weeks=weeks, week=last.label, error=None)
     try:
         week = Week.parse(chosen)
     except ValueError:
-        error = _("Écrivez la semaine comme 2026-W47 (année, W, numéro de semaine).")
-        return render_template("export.html", week=chosen, error=error), 400
+        error = _("Choisissez une semaine dans la liste.")
+        return render_template("export.html", weeks=weeks, week=chosen, error=error), 400
     db = get_db()
     with tempfile.TemporaryDirectory() as folder:
         workbook = write(build(db, week), Path(folder))[-1]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
+from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     DecimalField,
     FieldList,
     Form,
@@ -50,6 +55,10 @@ LEVELS = [
     SelectChoice("3", _l("3 · Référent : peut encadrer et former")),
 ]
 REQUIRED = _l("Ce champ est obligatoire.")
+STALE = _l(
+    "Ce formulaire était resté ouvert trop longtemps, ou a déjà été envoyé : rien n'a "
+    "été enregistré. Vérifiez ce qui est écrit et envoyez-le de nouveau."
+)
 
 
 def station_language_choices() -> list[SelectChoice]:
@@ -62,12 +71,25 @@ def station_language_choices() -> list[SelectChoice]:
     ]  # fmt: skip
 
 
-class LoginForm(FlaskForm):
+class PageForm(FlaskForm):
+    """Every form of the pages: a form whose token the hub no longer knows (left open across
+    a new login, sent twice) is shown again with what was typed and a message, and changes
+    nothing (web.pages.errors)."""
+
+    def validate_on_submit(self, extra_validators: Any = None) -> bool:
+        if g.get("stale_form"):
+            self.validate(extra_validators)
+            g.stale_message = STALE
+            return False
+        return super().validate_on_submit(extra_validators)
+
+
+class LoginForm(PageForm):
     name = StringField(_l("Votre nom"), validators=[DataRequired(REQUIRED)])
     password = PasswordField(_l("Mot de passe"), validators=[DataRequired(REQUIRED)])
 
 
-class PersonForm(FlaskForm):
+class PersonForm(PageForm):
     display_name = StringField(
         _l("Nom affiché (prénom et initiale suffisent)"),
         validators=[DataRequired(REQUIRED), Length(max=80, message=_l("80 caractères au plus."))],
@@ -85,7 +107,7 @@ class PersonForm(FlaskForm):
     )
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(PageForm):
     language = SelectField(
         _l("Langue de l'écran et de la voix aux machines"), choices=station_language_choices
     )
@@ -96,7 +118,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class StationSettingsForm(FlaskForm):
+class StationSettingsForm(PageForm):
     contact_name = StringField(
         _l("Prénom de la personne à qui les machines envoient les gens (« Allez voir Claire »)"),
         validators=[Length(max=40, message=_l("40 caractères au plus."))],
@@ -116,11 +138,11 @@ def _uid(form: FlaskForm, field: StringField) -> None:
         ) from None
 
 
-class BadgeForm(FlaskForm):
+class BadgeForm(PageForm):
     uid = StringField(_l("Numéro du badge"), validators=[DataRequired(REQUIRED), _uid])
 
 
-class GrantForm(FlaskForm):
+class GrantForm(PageForm):
     skill = SelectField(_l("Machine / compétence"), validators=[DataRequired(REQUIRED)])
     level = RadioField(_l("Niveau"), choices=LEVELS, validators=[DataRequired(REQUIRED)])
     by = StringField(_l("Formé·e par"), validators=[DataRequired(REQUIRED), Length(max=80)])
@@ -128,9 +150,20 @@ class GrantForm(FlaskForm):
         _l("Valable (mois) — vide : durée habituelle"),
         validators=[Optional(), NumberRange(min=1, max=120, message=_l("Entre 1 et 120 mois."))],
     )
+    on = DateField(_l("Date de la formation — vide : aujourd'hui"), validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.on.render_kw = {"max": date.today().isoformat()}  # the browser's date picker too
+
+    def validate_on(self, field: DateField) -> None:
+        if field.data and field.data > date.today():
+            raise ValidationError(_l("Une formation ne peut pas être datée dans le futur."))
+        if field.data and field.data.year < 2000:
+            raise ValidationError(_l("Une date à partir de l'an 2000."))
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(PageForm):
     reason = StringField(_l("Raison"), validators=[DataRequired(REQUIRED), Length(max=200)])
 
 
@@ -197,7 +230,7 @@ class ChecklistItemForm(Form):
     )  # fmt: skip
 
 
-class ChecklistForm(FlaskForm):
+class ChecklistForm(PageForm):
     items = FieldList(FormField(ChecklistItemForm), min_entries=1, max_entries=12)
     checklist_seconds = IntegerField(
         _l("Secondes pour tout confirmer"),
@@ -214,18 +247,18 @@ class ChecklistForm(FlaskForm):
     )  # fmt: skip
 
 
-class PresenceForm(FlaskForm):
+class PresenceForm(PageForm):
     presence_minutes = IntegerField(
         _l("« Vous êtes là ? » toutes les (minutes, 0 pour jamais)"),
         validators=[Optional(), NumberRange(0, 240, _l("De 0 à 240 minutes."))],
     )
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(PageForm):
     """A button that changes something: only the CSRF token."""
 
 
-class SkillForm(FlaskForm):
+class SkillForm(PageForm):
     slug = StringField(
         _l("Identifiant (minuscules et tirets, ex. decoupe-laser)"),
         validators=[
@@ -258,3 +291,57 @@ class SkillForm(FlaskForm):
             ),
         ],
     )
+
+
+SLUG = Regexp(r"^[a-z0-9][a-z0-9-]{0,39}$",
+              message=_l("Minuscules, chiffres et tirets seulement (40 au plus)."))  # fmt: skip
+MACHINE_KINDS = [
+    SelectChoice("laser", _l("Découpe laser (relais, faisceau)")),
+    SelectChoice("sewing", _l("Machine à coudre (relais, moteur)")),
+    SelectChoice("relay", _l("Autre machine sur relais")),
+    SelectChoice("printer", _l("Imprimante 3D (OctoPrint)")),
+    SelectChoice("checkin", _l("Entrée du fablab (badge à l'arrivée)")),
+]
+
+
+class MachineForm(PageForm):
+    """A machine: its identifier (fixed once made), its name for people, what it is, the
+    skill it requires, and how often it asks "are you there?"."""
+
+    name = StringField(_l("Identifiant (minuscules et tirets, ex. laser-1)"),
+                       validators=[DataRequired(REQUIRED), SLUG])  # fmt: skip
+    display_name = StringField(
+        _l("Nom affiché aux machines et sur le tableau (ex. Laser Trotec)"),
+        validators=[Optional(), Length(max=40, message=_l("40 caractères au plus."))],
+    )
+    kind = SelectField(_l("Genre de machine"), choices=MACHINE_KINDS)
+    skill = SelectField(_l("Compétence demandée"), validate_choice=False)
+    presence_minutes = IntegerField(
+        _l("« Vous êtes là ? » toutes les (minutes, 0 pour jamais ; vide : selon le genre)"),
+        validators=[Optional(), NumberRange(0, 240, _l("De 0 à 240 minutes."))],
+    )
+
+    def validate_skill(self, field: SelectField) -> None:
+        if self.kind.data == "checkin" and field.data:
+            raise ValidationError(_l("L'entrée ne demande pas de compétence."))
+        if self.kind.data != "checkin" and not field.data:
+            raise ValidationError(_l("Choisissez la compétence que la machine demande."))
+
+
+class AccountForm(PageForm):
+    name = StringField(_l("Nom de connexion"),
+                       validators=[DataRequired(REQUIRED), Length(max=40)])  # fmt: skip
+    password = PasswordField(
+        _l("Mot de passe (10 caractères au moins)"),
+        validators=[DataRequired(REQUIRED),
+                    Length(min=10, message=_l("10 caractères au moins."))],
+    )  # fmt: skip
+    admin = BooleanField(_l("Administrateur (efface des personnes, gère machines et comptes)"))
+
+
+class PasswordForm(PageForm):
+    password = PasswordField(
+        _l("Nouveau mot de passe (10 caractères au moins)"),
+        validators=[DataRequired(REQUIRED),
+                    Length(min=10, message=_l("10 caractères au moins."))],
+    )  # fmt: skip

@@ -14,7 +14,7 @@ from web.domain import at_machine, machines, overview, skills
 from web.domain.errors import Conflict, HubError
 from web.pages import bp
 from web.pages.forms import ChecklistForm, EmptyForm, MachineStopForm, PresenceForm, SkillForm
-from web.pages.security import actor, admin_required
+from web.pages.security import actor
 
 
 @bp.get("/machines")
@@ -61,16 +61,6 @@ def machine_in(name: str) -> Response:
     _or_404(lambda: machines.set_out_of_service(get_db(), name, None, actor=actor()))
     flash(_("%(name)s est de nouveau en service.", name=name))
     return redirect(url_for("pages.machine_list"))
-
-
-@bp.post("/machines/<name>/jeton")
-@admin_required
-def machine_token(name: str) -> tuple[str, int]:
-    """A new station token, shown once on this page; the old one stops working."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    token = _or_404(lambda: machines.rotate_token(get_db(), name, actor=actor()))
-    return machines_page(token=(name, token))
 
 
 @bp.route("/competences", methods=["GET", "POST"])

@@ -22,10 +22,10 @@ from web.pages.forms import (
     PersonForm,
     StopForm,
 )
-from web.pages.security import actor, admin_required
+from web.pages.security import actor
 
 
-def _person_or_404(person_id: str) -> dict:
+def person_or_404(person_id: str) -> dict:
     try:
         return people.get_person(get_db(), person_id)
     except NotFound:
@@ -50,7 +50,7 @@ def people_list() -> str | Response:
         """
         SELECT id, display_name, created_at FROM people
         WHERE erased_at IS NULL
-          AND (:q = '' OR display_name LIKE '%' || :q || '%' OR id = upper(:q))
+          AND (:q = '' OR instr(fold(display_name), fold(:q)) > 0 OR id = upper(:q))
         ORDER BY display_name LIMIT 100
         """,
         {"q": query},
@@ -81,13 +81,13 @@ def person_new() -> str | Response:
 @bp.get("/personnes/<person_id>")
 @login_required
 def person(person_id: str) -> tuple[str, int]:
-    return _person_page(person_id)
+    return person_page(person_id)
 
 
-def _person_page(person_id: str, status: int = 200, **forms: object) -> tuple[str, int]:
+def person_page(person_id: str, status: int = 200, **forms: object) -> tuple[str, int]:
     """The person's page; after a failed form, that form again with its errors (nothing saved)."""
     db = get_db()
-    person_row = _person_or_404(person_id)
+    person_row = person_or_404(person_id)
     context = {
         "person": person_row,
         "badges": fetch_all(db, BADGES, [person_id]),
@@ -124,7 +124,7 @@ def _grant_form(**options: object) -> GrantForm:
 @bp.post("/personnes/<person_id>/badge")
 @login_required
 def badge_add(person_id: str) -> tuple[str, int] | Response:
-    _person_or_404(person_id)
+    person_or_404(person_id)
     form = BadgeForm()
     if form.validate_on_submit():
         try:
@@ -134,17 +134,17 @@ def badge_add(person_id: str) -> tuple[str, int] | Response:
         else:
             flash(_("Badge enregistré."))
             return redirect(url_for("pages.person", person_id=person_id))
-    return _person_page(person_id, 400, badge_form=form)
+    return person_page(person_id, 400, badge_form=form)
 
 
 @bp.post("/personnes/<person_id>/langue")
 @login_required
 def person_language(person_id: str) -> tuple[str, int] | Response:
     """The language the stations' screens and voice use for this person."""
-    _person_or_404(person_id)
+    person_or_404(person_id)
     form = LanguageForm()
     if not form.validate_on_submit():
-        return _person_page(person_id, 400, language_form=form)
+        return person_page(person_id, 400, language_form=form)
     chosen = None if form.language.data == "fr" else form.language.data
     people.set_language(get_db(), person_id, chosen, actor=actor())
     flash(_("Langue enregistrée. Les machines la parleront dans quelques secondes."))
@@ -155,7 +155,7 @@ def person_language(person_id: str) -> tuple[str, int] | Response:
 @login_required
 def badge_wait(person_id: str) -> Response:
     """Start "tap the badge now"; the page then asks `badge_wait_status` every second."""
-    _person_or_404(person_id)
+    person_or_404(person_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     enrolment_id = enrolment.start(get_db(), person_id, actor=actor())
@@ -171,45 +171,24 @@ def badge_wait_status(person_id: str, enrolment_id: int) -> Response:
 @bp.post("/personnes/<person_id>/formations")
 @login_required
 def grant_add(person_id: str) -> str | Response:
-    _person_or_404(person_id)
+    person_or_404(person_id)
     form = _grant_form()
     if form.validate_on_submit():
-        grants.grant(
-            get_db(),
-            person_id,
-            form.skill.data,
-            level=int(form.level.data),
-            valid_months=form.valid_months.data,
-            by=form.by.data,
-            actor=actor(),
-        )
-        flash(_("Formation enregistrée. Les machines le sauront dans quelques secondes."))
-        return redirect(url_for("pages.person", person_id=person_id))
-    return _person_page(person_id, 400, grant_form=form)
-
-
-@bp.post("/personnes/<person_id>/formations/<skill>/<action>")
-@login_required
-def grant_change(person_id: str, skill: str, action: str) -> str | Response:
-    _person_or_404(person_id)
-    form = StopForm() if action in ("suspendre", "retirer") else EmptyForm()
-    if action not in ("suspendre", "retirer", "retablir"):
-        abort(404)
-    if not form.validate_on_submit():
-        return _person_page(person_id, 400, reason_form=form)
-    db = get_db()
-    try:
-        if action in ("suspendre", "retirer"):
-            change = grants.suspend if action == "suspendre" else grants.revoke
-            change(db, person_id, skill, reason=form.reason.data,
-                   stop_now=form.when.data == "now", actor=actor())  # fmt: skip
+        try:
+            grants.grant(get_db(), person_id, form.skill.data, level=int(form.level.data),
+                         valid_months=form.valid_months.data, by=form.by.data,
+                         on=form.on.data, actor=actor())  # fmt: skip
+        except HubError:
+            form.on.errors.append(
+                _(
+                    "Une formation plus récente est déjà enregistrée pour "
+                    "cette compétence : une plus ancienne ne la remplace pas."
+                )
+            )
         else:
-            grants.reinstate(db, person_id, skill, actor=actor())
-    except HubError:  # a double click, or another facilitator was quicker
-        flash(_("Cette formation a déjà changé : voici où elle en est."))
-        return redirect(url_for("pages.person", person_id=person_id))
-    flash(_("C'est fait. Les machines le sauront dans quelques secondes."))
-    return redirect(url_for("pages.person", person_id=person_id))
+            flash(_("Formation enregistrée. Les machines le sauront dans quelques secondes."))
+            return redirect(url_for("pages.person", person_id=person_id))
+    return person_page(person_id, 400, grant_form=form)
 
 
 @bp.get("/personnes/<person_id>/parcours")
@@ -218,7 +197,7 @@ def parcours_page(person_id: str) -> str:
     """The resident's own record, in plain words, to read together or print."""
     from web.domain.parcours import parcours, presence
 
-    person_row = _person_or_404(person_id)
+    person_row = person_or_404(person_id)
     return render_template(
         "parcours.html",
         person=person_row,
@@ -235,7 +214,7 @@ def attestation(person_id: str) -> Response:
     from web.domain import audit
     from web.domain.attestation import attestation_pdf
 
-    _person_or_404(person_id)
+    person_or_404(person_id)
     pdf = attestation_pdf(
         get_db(),
         person_id,
@@ -255,24 +234,10 @@ def person_data(person_id: str) -> Response:
     from web.domain import audit
     from web.domain.erasure import export_person
 
-    _person_or_404(person_id)
+    person_or_404(person_id)
     data = export_person(get_db(), person_id)
     audit.record(get_db(), actor(), "person.export", person_id)
     return _download(jsonify(data), f"donnees-{person_id}.json", "application/json")
-
-
-@bp.post("/personnes/<person_id>/effacer")
-@admin_required
-def person_erase(person_id: str) -> Response:
-    """Erasure on request: the name and badges go, anonymous totals stay."""
-    from web.domain.erasure import erase
-
-    _person_or_404(person_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    erase(get_db(), person_id, actor=actor())
-    flash(_("Les données de cette personne sont effacées. Seuls des totaux anonymes restent."))
-    return redirect(url_for("pages.people_list"))
 
 
 @bp.get("/personnes/<person_id>/donnees.pdf")
@@ -284,7 +249,7 @@ def person_data_pdf(person_id: str) -> Response:
     from web.domain.attestation import personal_data_pdf
     from web.domain.erasure import export_person
 
-    _person_or_404(person_id)
+    person_or_404(person_id)
     pdf = personal_data_pdf(
         export_person(get_db(), person_id),
         fablab=current_app.config.get("FABLAB_NAME", "Le fablab"),

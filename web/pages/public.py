@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
@@ -15,10 +17,16 @@ from web.pages import bp
 def wall() -> str:
     """For a screen at the entrance: which machines are free, which call for the facilitator.
     No names."""
+    from common.icons import MACHINE_ICONS
+    from web.domain.people import first_name
+
     db = get_db()
-    return render_template(
-        "wall.html", machines=overview.machine_states(db), calls=at_machine.open_calls(db)
-    )
+    machines = overview.machine_states(db)
+    for machine in machines:  # a first name at most, on a screen anyone at the door reads
+        machine["first_name"] = first_name(machine.pop("user") or "")
+        machine["icon"] = MACHINE_ICONS.get(machine["kind"], "tool")
+    return render_template("wall.html", machines=machines, calls=at_machine.open_calls(db),
+                           now=datetime.now(UTC))  # fmt: skip
 
 
 @bp.get("/accessibilite")

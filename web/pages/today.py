@@ -32,6 +32,7 @@ def today() -> str:
         machines=overview.machine_states(db, now),
         sessions=overview.sessions_on(db, date.today()),
         due=overview.trainings_due(db, date.today()),
+        refused=overview.refused_today(db, date.today()),
         unknown=overview.unknown_badges(db, now - timedelta(hours=24)),
         anomalies=claims.open_anomalies(db),
         calls=at_machine.open_calls(db),
