@@ -10,7 +10,8 @@ OCTOPRINT := .venv-octoprint/.installed
 # What the tests run for real, from Debian: the browser (Playwright drives Debian's Chromium,
 # never a downloaded one), the station's voice (espeak-ng) and its measure (sox), fonts with
 # Latin and Arabic letters.
-TEST_PACKAGES := chromium espeak-ng sox fonts-dejavu-core cage caddy default-jre-headless
+TEST_PACKAGES := chromium espeak-ng sox fonts-dejavu-core fonts-noto-core cage caddy default-jre-headless \
+	libpango-1.0-0 libpangoft2-1.0-0 qpdf poppler-utils zbar-tools
 DEMO_DIR := demo-data
 HUB_PORT ?= 5000
 OCTOPRINT_PORT ?= 5001

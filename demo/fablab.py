@@ -197,6 +197,9 @@ class DemoFablab:
         self.say("Starting the hub with the demo data…")
         _hub_command(self.directory, "init", "--demo")
         self.data = json.loads(_hub_command(self.directory, "demo-data", "--json"))
+        # Credentials name their issuer from these: the demo's hub, as this machine reaches it.
+        _hub_command(self.directory, "settings", "set", "public_url", self.hub_url)
+        _hub_command(self.directory, "settings", "set", "fablab_name", "Fablab de la Ville (démo)")
         database = str(self.directory / "hub.db")
         hub = self._add("hub", [str(BIN / "fablab-hub"), "--db", database, "serve",
                                 "--host", "127.0.0.1", "--port", str(self.hub_port)])  # fmt: skip

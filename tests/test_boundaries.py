@@ -27,7 +27,7 @@ HUB_LIBRARIES = (
     "flask",
     "werkzeug",
     "jinja2",
-    "reportlab",
+    "weasyprint",
     "xlsxwriter",
     "sqlite_utils",
     "jwt",

@@ -69,7 +69,11 @@ def test_expired_and_lapsed_trainings_say_so_and_offer_no_credential(logged_in, 
     assert 'class="state-lapsed">arrêtée faute de pratique' in page
     assert "Badge numérique" not in page
     laser = grants.history(db, jean)[0]
-    assert logged_in.get(f"/personnes/{jean}/badges/{laser['id']}.jwt").status_code == 404
+    offered = logged_in.get(f"/personnes/{jean}/badges/{laser['id']}")
+    assert "pas valable aujourd'hui : pas de badge" in html(offered)
+    refused = logged_in.post(f"/personnes/{jean}/badges/{laser['id']}",
+                             data={"csrf_token": csrf(offered), "format": "jwt"})  # fmt: skip
+    assert refused.status_code == 400 and not refused.mimetype.endswith("jwt")
     parcours = html(logged_in.get(f"/personnes/{jean}/parcours"))
     assert "expirée" in parcours and "arrêtée faute de pratique" in parcours
     today = html(logged_in.get("/aujourdhui"))

@@ -243,7 +243,10 @@ ALL_PRIVATE_GETS = [
     "/personnes/nouvelle",
     "/personnes/{p}",
     "/personnes/{p}/parcours",
+    "/personnes/{p}/attestation",
     "/personnes/{p}/attestation.pdf",
+    "/personnes/{p}/reconnaitre",
+    "/fablabs",
     "/personnes/{p}/donnees.json",
     "/personnes/{p}/donnees.pdf",
     "/personnes/{p}/badge/attente/1",
@@ -255,7 +258,9 @@ ALL_POSTS = ["/personnes/nouvelle", "/personnes/{p}/badge", "/personnes/{p}/badg
              "/personnes/{p}/formations/decoupe-laser/retirer",
              "/personnes/{p}/formations/decoupe-laser/retablir", "/machines/laser/hors-service",
              "/machines/laser/en-service", "/machines/laser/jeton", "/competences",
-             "/personnes/{p}/effacer",
+             "/personnes/{p}/effacer", "/personnes/{p}/attestation",
+             "/personnes/{p}/reconnaitre", "/personnes/{p}/reconnaitre/confirmer", "/fablabs",
+             "/fablabs/retirer", "/reglages/identite",
              "/deconnexion"]  # fmt: skip
 
 

@@ -21,7 +21,7 @@ from tests.screens import ARTEFACTS
 from tests.servers import HubProcess
 from tests.test_browser import serious
 from web.demo import load
-from web.domain import facilitators
+from web.domain import facilitators, settings
 
 JAVA = shutil.which("java")
 # Links followed from the menu: one of each kind of page is enough (a person, a machine...).
@@ -71,6 +71,34 @@ def extra_pages(client, db, people: dict[str, str]) -> dict[str, str]:
         assert response.status_code in (200, 400), name
         pages[name] = response.get_data(as_text=True)
     pages["not-found"] = client.get("/personnes/INCONNU0").get_data(as_text=True)
+    pages.update(credential_pages(client, db, amina, token))
+    return pages
+
+
+def credential_pages(client, db, person: str, token: str) -> dict[str, str]:
+    """A credential's public verification page; another fablab's credential, verified and
+    offered for recognition; one refused."""
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from web.domain import credentials, grants, identity, recognition
+
+    grant = next(row for row in grants.history(db, person) if row["state"].valid)
+    issued = credentials.issue(db, person, grant["id"], holder_name="Amina B.", actor="test")
+    pages = {"verification": client.get(f"/verifier/{issued.id}").get_data(as_text=True)}
+    key = Ed25519PrivateKey.generate()
+    other = identity.Issuer("https://autre.example", "Fablab d'ailleurs", None)
+    public = {**identity.public_jwk(key.public_key()), "kid": other.key_id("k1")}
+    recognition.trust(db, other.did, other.name, {"keys": [public]}, actor="test")
+    claims = {**issued.credential, "issuer": identity.profile(other), "iss": other.did,
+              "jti": "https://autre.example/verifier/1", "nbf": 1767225600}  # fmt: skip
+    foreign = jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": other.key_id("k1")})
+    for name, text in (("recognise-offer", foreign), ("recognise-refused", "bonjour")):
+        response = client.post(f"/personnes/{person}/reconnaitre",
+                               data={"csrf_token": token, "text": text})  # fmt: skip
+        assert response.status_code in (200, 400), name
+        pages[name] = response.get_data(as_text=True)
+    assert 'class="verdict valid"' in pages["recognise-offer"]
     return pages
 
 
@@ -78,6 +106,7 @@ def extra_pages(client, db, people: dict[str, str]) -> dict[str, str]:
 def demo_hub(tmp_path, db, db_path, app):
     people = load(db)["people"]
     facilitators.add_facilitator(db, "admin", PASSWORD, role="admin", actor="test")
+    settings.set_value(db, "public_url", "https://fablab.example.org", actor="test")
     client = app.test_client()
     client.post("/connexion", data={"name": "admin", "password": PASSWORD,
                                     "csrf_token": csrf(client.get("/connexion"))})  # fmt: skip
@@ -129,6 +158,7 @@ def test_every_page_passes_axe_and_is_shot(tmp_path, db, db_path):
         page.get_by_label("Mot de passe").fill(PASSWORD)
         page.get_by_role("button", name="Entrer").click()
         page.wait_for_url("**/aujourdhui")
+        settings.set_value(db, "public_url", hub.url, actor="test")
         from flask.testing import FlaskClient  # noqa: F401  (the crawl list comes from the pages)
 
         paths = [*_paths_from(page, hub.url), "/tableau", f"/personnes/{people['Amina Benali']}"]

@@ -73,18 +73,3 @@ def test_the_parcours_page_in_plain_french(logged_in, fablab, db):
     assert f"/personnes/{karim}/parcours" in logged_in.get(f"/personnes/{karim}").get_data(
         as_text=True
     )
-
-
-def test_the_printable_attestation(logged_in, fablab, db, tmp_path):
-    from web.domain.attestation import attestation_pdf
-
-    karim = fablab.person("Karim Diallo", "DEADBEEF", decoupe_laser=2)
-    sessions(db, karim, 2, 60)
-    pdf = attestation_pdf(db, karim, verify_url="http://hub.local/badges/verifier",
-                          fablab="Fablab de la Ville", compress=False)  # fmt: skip
-    assert pdf.startswith(b"%PDF")
-    for text in (b"Attestation de comp", b"Karim Diallo", b"H2905", b"2 h en 2 s", b"Signature"):
-        assert text in pdf, text
-    served = logged_in.get(f"/personnes/{karim}/attestation.pdf")
-    assert served.status_code == 200 and served.mimetype == "application/pdf"
-    (tmp_path / "attestation.pdf").write_bytes(served.data)

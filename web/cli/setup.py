@@ -152,7 +152,8 @@ def machine_list(db: Database, actor: str) -> None:
 
 @main.group("settings")
 def settings_group() -> None:
-    """The hub's settings (whom stations send residents to, the languages they speak)."""
+    """The hub's settings (whom stations send residents to, the languages they speak, the
+    fablab's name and public address on its credentials)."""
 
 
 @settings_group.command("show")
@@ -164,7 +165,10 @@ def settings_show(db: Database, actor: str) -> None:
     values = {"contact_name": settings.contact_name(db),
               "station_languages": ",".join(settings.station_languages(db))}  # fmt: skip
     for key, meaning in settings.SETTINGS.items():
-        click.echo(f"{key} = {values[key]}    # {meaning}")
+        value = values.get(key, settings.get(db, key) or "")
+        if key == "logo" and value:
+            value = f"(an image, {len(value)} characters)"
+        click.echo(f"{key} = {value}    # {meaning}")
 
 
 @settings_group.command("set")
@@ -176,4 +180,4 @@ def settings_set(db: Database, actor: str, key: str, value: str) -> None:
     from web.domain import settings
 
     stored = settings.set_value(db, key, value, actor=actor)
-    click.echo(f"{key} = {stored}")
+    click.echo(f"{key} = {stored if key != 'logo' else '(an image)'}")

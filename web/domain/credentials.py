@@ -1,26 +1,31 @@
-"""Open Badges 3.0: a training issued as an `OpenBadgeCredential`, signed as a VC-JWT.
+"""Open Badges 3.0: a training issued as an `OpenBadgeCredential`, signed as a VC-JWT, that
+anyone can verify with standard tools (web.domain.identity publishes the keys).
 
-The hub signs with an Ed25519 key made at `init`. Residents have no digital
-identity, so the recipient is a salted SHA-256 of their pseudonymous id (an
-`IdentityObject`); the salt is in the credential, so the hub (or the person,
-shown their id) can prove the link, and nobody else can. Verification checks
-the signature and whether the training is still valid (not revoked).
+Residents have no digital identity of their own: the subject's `id` is a `urn:uuid` derived
+from the person's pseudonymous id with a secret key (the same person, the same id; nobody
+else can compute it), and an `IdentityObject` carries a salted hash of that pseudonymous id.
+Each credential issued is kept (its verification page, its bit in the status list); the
+hub's own verification checks the signature and key, the issuer, the dates, the status bit
+and whether the training has lapsed since, and says which failed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import secrets
+import uuid
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlite_utils import Database
 
-from web.db import fetch_one
+from common.clock import now_iso, parse_timestamp
+from web.db import fetch_one, writing
+from web.domain import audit, identity, status_list
 from web.domain.errors import NotFound
 from web.domain.parcours import parcours
 
@@ -34,131 +39,235 @@ CRITERIA = {
     2: "A montré à un formateur qu'il ou elle utilise la machine seul·e, en sécurité.",
     3: "Utilise la machine en autonomie et peut encadrer et former d'autres personnes.",
 }
+VERIFY_PATH = "/verifier/"
 
 
 def new_signing_key() -> str:
-    key = Ed25519PrivateKey.generate()
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
+    """An Ed25519 private key, PEM (migration 0006 made the first one with it)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()).decode()  # fmt: skip
 
 
-def _private_key(db: Database) -> Ed25519PrivateKey:
-    from web import secrets
-
-    pem = secrets.get().credential_key["pem"]
-    return serialization.load_pem_private_key(pem.encode(), password=None)
+def _seconds(stamp: str) -> str:
+    return stamp[:19] + "Z"
 
 
-def public_key_pem(db: Database) -> str:
-    return (
-        _private_key(db)
-        .public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+def subject_id(person_id: str) -> str:
+    from web import secrets as hub_secrets
+
+    digest = hmac.new(hub_secrets.get().badge, f"subject:{person_id}".encode(),
+                      hashlib.sha256).digest()  # fmt: skip
+    return f"urn:uuid:{uuid.UUID(bytes=digest[:16], version=4)}"
 
 
-def credential(db: Database, grant_id: int, base_url: str, issuer_name: str) -> dict[str, Any]:
-    """The OpenBadgeCredential for an active training (NotFound otherwise)."""
-    grant = fetch_one(
-        db,
-        """
-        SELECT grants.*, skills.slug, skills.name_fr, skills.rome_codes
-        FROM grants JOIN skills ON skills.id = grants.skill_id
-        WHERE grants.id = ? AND grants.status = 'active'
-        """,
-        [grant_id],
-    )
-    if grant is None:
-        raise NotFound(f"no active training {grant_id}")
-    record = next(r for r in parcours(db, grant["person_id"]) if r.slug == grant["slug"])
-    salt = secrets.token_hex(8)
-    identity = "sha256$" + hashlib.sha256((grant["person_id"] + salt).encode()).hexdigest()
-    base = base_url.rstrip("/")
-    achievement = {
-        "id": f"{base}/badges/{grant['slug']}/{grant['level']}",
+def achievement(who: identity.Issuer, skill: dict[str, Any], level: int) -> dict[str, Any]:
+    """The achievement a training is: its id answers with this JSON."""
+    from web.domain.rome import title
+
+    found = {
+        "id": f"{who.base}/badges/competences/{skill['slug']}/{level}",
         "type": ["Achievement"],
-        "name": f"{grant['name_fr']} — niveau {grant['level']} ({LEVELS[grant['level']]})",
-        "description": f"Utilisation de la machine « {grant['name_fr']} » au fablab, "
-        f"niveau {LEVELS[grant['level']]}.",
-        "criteria": {"narrative": CRITERIA[grant["level"]]},
+        "name": f"{skill['name_fr']} — niveau {level} ({LEVELS[level]})",
+        "description": f"Utilisation de la machine « {skill['name_fr']} » au fablab, "
+        f"niveau {LEVELS[level]}.",
+        "criteria": {"narrative": CRITERIA[level]},
         "achievementType": "Competency",
+        "creator": identity.profile(who),
     }
-    codes = json.loads(grant["rome_codes"])
+    codes = json.loads(skill["rome_codes"] or "[]")
     if codes:
-        achievement["alignment"] = [
-            {
-                "type": ["Alignment"],
-                "targetName": f"Fiche ROME {code}",
-                "targetUrl": f"https://candidat.francetravail.fr/metierscope/fiche-metier/{code}",
-                "targetCode": code,
-                "targetFramework": "ROME 4.0 (France Travail)",
-            }
+        found["alignment"] = [
+            {"type": ["Alignment"], "targetName": title(code) or f"Fiche ROME {code}",
+             "targetUrl": f"https://candidat.francetravail.fr/metierscope/fiche-metier/{code}",
+             "targetCode": code, "targetFramework": "ROME (France Travail)"}
             for code in codes
-        ]
-    issued = {
+        ]  # fmt: skip
+    return found
+
+
+@dataclass(frozen=True)
+class Issued:
+    id: str  # the UUID
+    url: str  # its verification page, the credential's id
+    credential: dict[str, Any]
+    token: str  # the VC-JWT
+
+
+def issue(db: Database, person_id: str, grant_id: int, *, holder_name: str | None,
+          actor: str) -> Issued:  # fmt: skip
+    """A credential for one of the person's valid trainings (NotFound otherwise; NotConfigured
+    before the hub's public address is set). `holder_name`: shown on the verification page
+    (the first name and initial, if the person agrees), never in the credential itself."""
+    from web.domain import grants
+
+    who = identity.issuer(db)
+    training = next((row for row in grants.history(db, person_id) if row["id"] == grant_id), None)
+    if training is None or not training["state"].valid:
+        raise NotFound(f"no valid training {grant_id} for {person_id}")
+    skill = fetch_one(db, "SELECT * FROM skills WHERE id = ?", [training["skill_id"]])
+    record = next(r for r in parcours(db, person_id) if r.slug == skill["slug"])
+    credential_id = str(uuid.uuid4())
+    url = who.base + VERIFY_PATH + credential_id
+    salt = secrets.token_hex(8)
+    built = {
         "@context": CONTEXT,
-        "id": f"{base}/badges/credential/{grant_id}",
+        "id": url,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "issuer": {"id": f"{base}/badges/issuer", "type": ["Profile"], "name": issuer_name},
-        "validFrom": grant["granted_at"].replace(".000Z", "Z"),
-        "name": achievement["name"],
+        "issuer": identity.profile(who),
+        "validFrom": _seconds(training["granted_at"]),
+        "name": f"{skill['name_fr']} — niveau {training['level']}",
         "credentialSubject": {
+            "id": subject_id(person_id),
             "type": ["AchievementSubject"],
-            "identifier": [
-                {"type": "IdentityObject", "identityHash": identity, "identityType": "identifier",
-                 "hashed": True, "salt": salt}
-            ],
-            "achievement": achievement,
+            "identifier": [{
+                "type": "IdentityObject", "identityType": "identifier", "hashed": True,
+                "identityHash": "sha256$" + hashlib.sha256((person_id + salt).encode()).hexdigest(),
+                "salt": salt,
+            }],
+            "achievement": achievement(who, skill, training["level"]),
         },
-        "evidence": [
-            {
-                "type": ["Evidence"],
-                "name": "Pratique au fablab",
-                "narrative": f"{record.hours:g} heures de pratique en {record.sessions} séances "
-                f"({record.supervised_sessions} accompagnées).",
-            }
-        ],
+        "evidence": [{
+            "type": ["Evidence"], "name": "Pratique au fablab",
+            "narrative": _practice(record.hours, record.sessions, record.supervised_sessions),
+        }],
     }  # fmt: skip
-    if grant["valid_until"]:
-        issued["validUntil"] = f"{grant['valid_until']}T23:59:59Z"
-    return issued
+    if training["valid_until"]:
+        built["validUntil"] = f"{training['valid_until']}T23:59:59Z"
+    with writing(db):
+        index = status_list.new_index(db)
+        built["credentialStatus"] = status_list.entry(who.base, index)
+        token = sign(built)
+        db["issued_credentials"].insert({
+            "id": credential_id, "grant_id": grant_id, "person_id": person_id,
+            "status_index": index, "holder_name": holder_name or None, "issued_at": now_iso(),
+            "token": token,
+        })  # fmt: skip
+        audit.record(db, actor, "credential.issue", person_id, grant=grant_id,
+                     credential=credential_id)  # fmt: skip
+    return Issued(credential_id, url, built, token)
 
 
-def sign(db: Database, issued: dict[str, Any]) -> str:
-    """VC-JWT: the credential is the JWT's payload, signed with the hub's Ed25519 key."""
-    return jwt.encode(
-        {**issued, "iss": issued["issuer"]["id"], "jti": issued["id"]},
-        _private_key(db),
-        algorithm="EdDSA",
-        headers={"typ": "vc+jwt", "cty": "vc"},
-    )
+def _practice(hours: float, sessions: int, supervised: int) -> str:
+    """The evidence, in French as the credential is: only sessions the hub has checked."""
+    if not sessions:
+        return "Pas encore de pratique comptée par le fablab."
+    plural = "s" if sessions > 1 else ""
+    told = f"{hours:.1f}".rstrip("0").rstrip(".").replace(".", ",")
+    company = f" (dont {supervised} accompagnée{'s' if supervised > 1 else ''})"
+    return (f"{told} h de pratique en {sessions} séance{plural}{company if supervised else ''}"
+            ", comptées sur les séances que le fablab a vérifiées.")  # fmt: skip
+
+
+def sign(credential: dict[str, Any]) -> str:
+    """VC-JWT: the credential is the payload, with the JWT claims a verifier expects."""
+    kid, key = identity.signing_key()
+    issuer = credential["issuer"]
+    claims = {
+        **credential,
+        "iss": issuer["id"] if isinstance(issuer, dict) else issuer,
+        "jti": credential["id"],
+        "iat": int(datetime.now(UTC).timestamp()),
+        "nbf": int(parse_timestamp(credential["validFrom"]).timestamp()),
+    }
+    subject = credential.get("credentialSubject", {})
+    if isinstance(subject, dict) and subject.get("id"):
+        claims["sub"] = subject["id"]
+    if credential.get("validUntil"):
+        claims["exp"] = int(parse_timestamp(credential["validUntil"]).timestamp())
+    did = claims["iss"]
+    return jwt.encode(claims, key, algorithm="EdDSA",
+                      headers={"typ": "vc+jwt", "cty": "vc", "kid": f"{did}#{kid}"})  # fmt: skip
+
+
+# --- verification -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Verdict:
     valid: bool
-    reason: str  # "ok", "bad_signature", "revoked", "unknown"
+    reason: str  # ok, malformed, bad_signature, other_issuer, not_yet_valid, expired,
+    #              revoked, unknown
     credential: dict[str, Any] | None = None
+    record: dict[str, Any] | None = None  # the hub's own row, when it issued it
+    detail: str = ""  # for revoked: revoked, suspended, lapsed, erased
+
+
+def decode(token: str, keys: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+    """The claims of a VC-JWT signed by one of `keys` (public keys by their full key id),
+    without judging dates: (claims, "ok") or (None or unverified claims, the reason)."""
+    try:
+        header = jwt.get_unverified_header(token)
+        unverified = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None, "malformed"
+    key = keys.get(str(header.get("kid", "")))
+    if key is None or header.get("alg") != "EdDSA":
+        return unverified, "bad_signature"
+    try:
+        claims = jwt.decode(token, key, algorithms=["EdDSA"],
+                            options={"verify_exp": False, "verify_nbf": False,
+                                     "verify_iat": False, "verify_aud": False})  # fmt: skip
+    except jwt.PyJWTError:
+        return unverified, "bad_signature"
+    return claims, "ok"
+
+
+def judge_dates(claims: dict[str, Any], today: date | None = None) -> str:
+    now = datetime.now(UTC).timestamp() if today is None else datetime(
+        today.year, today.month, today.day, 12, tzinfo=UTC).timestamp()  # fmt: skip
+    if isinstance(claims.get("nbf"), int | float) and now < claims["nbf"] - 60:
+        return "not_yet_valid"
+    if isinstance(claims.get("exp"), int | float) and now > claims["exp"]:
+        return "expired"
+    return "ok"
 
 
 def verify(db: Database, token: str) -> Verdict:
+    """The hub's own verdict on one of its credentials, in the order a verifier checks."""
+    token = "".join(token.split())[:20000]
     try:
-        payload = jwt.decode(
-            token.strip(), _private_key(db).public_key(), algorithms=["EdDSA"],
-            options={"verify_aud": False},
-        )  # fmt: skip
-    except jwt.PyJWTError:
-        return Verdict(False, "bad_signature")
-    grant_id = str(payload.get("id", "")).rsplit("/", 1)[-1]
-    grant = (
-        fetch_one(db, "SELECT status FROM grants WHERE id = ?", [grant_id])
-        if grant_id.isdigit()
-        else None
-    )
-    if grant is None:
-        return Verdict(False, "unknown", payload)
-    if grant["status"] != "active":
-        return Verdict(False, "revoked", payload)
-    return Verdict(True, "ok", payload)
+        who = identity.issuer(db)
+    except identity.NotConfigured:
+        return Verdict(False, "unknown")
+    keys = {who.key_id(kid): key for kid, key in identity.public_keys().items()}
+    claims, reason = decode(token, keys)
+    if reason != "ok":
+        return Verdict(False, reason, claims)
+    if claims.get("iss") != who.did:
+        return Verdict(False, "other_issuer", claims)
+    dates = judge_dates(claims)
+    record = own_record(db, str(claims.get("jti", "")))
+    if record is None:
+        return Verdict(False, "unknown", claims)
+    if dates != "ok":
+        return Verdict(False, dates, claims, record)
+    status_list.sweep_lapsed(db, date.today())
+    record = own_record(db, record["id"])
+    if record["revoked_at"]:
+        return Verdict(False, "revoked", claims, record, record["revoked_why"] or "revoked")
+    return Verdict(True, "ok", claims, record)
+
+
+def own_record(db: Database, credential: str) -> dict[str, Any] | None:
+    """The row of a credential this hub issued, by its id (URL or UUID)."""
+    key = credential.rsplit("/", 1)[-1]
+    return fetch_one(db, "SELECT * FROM issued_credentials WHERE id = ?", [key])
+
+
+def status_of(db: Database, credential_id: str) -> Verdict:
+    """The verdict for the verification page, from the hub's own records (no token)."""
+    record = own_record(db, credential_id)
+    if record is None:
+        return Verdict(False, "unknown")
+    status_list.sweep_lapsed(db, date.today())
+    record = own_record(db, credential_id)
+    if record["revoked_at"]:
+        return Verdict(False, "revoked", None, record, record["revoked_why"] or "revoked")
+    grant = fetch_one(db, "SELECT valid_until FROM grants WHERE id = ?", [record["grant_id"]])
+    if grant and grant["valid_until"] and grant["valid_until"] < date.today().isoformat():
+        return Verdict(False, "expired", None, record)
+    return Verdict(True, "ok", None, record)

@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from common.clock import now_iso
 from web.db import fetch_all, writing
-from web.domain import audit, people
+from web.domain import audit, people, status_list
 
 
 def export_person(db: Database, person_id: str) -> dict[str, Any]:
@@ -57,6 +57,9 @@ def erase(db: Database, person_id: str, *, actor: str) -> None:
         for uid in uids:  # the stations' hashes of their cards: brute-forced, they give the UID
             db.execute("DELETE FROM badge_hashes WHERE uid = ?", [uid])
         db.execute("DELETE FROM enrolments WHERE person_id = ?", [person_id])
+        status_list.revoke(db, "erased", person_id=person_id)
+        db.execute("UPDATE issued_credentials SET holder_name = NULL WHERE person_id = ?",
+                   [person_id])  # fmt: skip
         db.execute(
             "UPDATE people SET display_name = '', age_band = NULL, gender = NULL, "
             "consent_statistics = 0, consent_partner_sharing = 0, erased_at = ? WHERE id = ?",

@@ -7,6 +7,7 @@ of status is written to `grant_changes` as well.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -32,11 +33,15 @@ def grant(
     by: str | None = None,
     on: date | None = None,
     actor: str,
+    valid_until: date | None = None,
+    recognised_from: dict[str, Any] | None = None,
 ) -> int:
     """Record a training; return the new grant's id.
 
-    Validity: `valid_months` if given, else the skill's validity (None: never
-    expires). The day of training (`on`, default today) counts as practice.
+    Validity: `valid_until`, else `valid_months` if given, else the skill's validity (None:
+    never expires). The day of training (`on`, default today) counts as practice.
+    `recognised_from`: where a training done in another fablab comes from (web.domain.
+    recognition), kept with it.
     """
     if level not in LEVELS:
         raise Invalid("level must be 1 (Découverte), 2 (Autonome) or 3 (Référent)")
@@ -55,7 +60,7 @@ def grant(
             raise Conflict("a more recent training of this skill is recorded: an older one "
                            "cannot replace it")  # fmt: skip
         months = valid_months or skill_row["validity_months"]
-        valid_until = add_months(day, months).isoformat() if months else None
+        until = valid_until or (add_months(day, months) if months else None)
         now = now_iso()
         previous = current_grant(db, person_id, skill_row["id"])
         if previous is not None:
@@ -72,8 +77,9 @@ def grant(
                     "level": level,
                     "granted_by": by,
                     "granted_at": granted_at,
-                    "valid_until": valid_until,
+                    "valid_until": until.isoformat() if until else None,
                     "status": "active",
+                    "recognised_from": json.dumps(recognised_from) if recognised_from else None,
                     "status_changed_at": now,
                 }
             )
@@ -131,6 +137,9 @@ def _end_or_pause(
             raise NotFound(f"person {person_id} has no current training on {skill}")
         _change_status(db, current["id"], status, reason, by=actor, at=now_iso(),
                        stop_now=stop_now)  # fmt: skip
+        from web.domain import status_list
+
+        status_list.revoke(db, status, grant_id=current["id"])  # its credentials, for good
         audit.record(db, actor, f"grant.{status}", person_id, skill=skill, reason=reason,
                      stop_now=stop_now)  # fmt: skip
 

@@ -14,7 +14,12 @@ from web.domain.errors import Invalid
 SETTINGS = {
     "contact_name": 'Whom the stations send residents to ("Allez voir Claire"): a first name',
     "station_languages": "Languages the stations may speak, comma-separated (French always)",
+    "fablab_name": 'The fablab\'s name on attestations and credentials ("Fablab de Saint-Denis")',
+    "public_url": "The hub's address as the public reaches it (https://host): credentials "
+    "name their issuer and their verification page from it",
+    "logo": "The fablab's logo on attestations: a PNG or JPEG data: URI (the pages upload it)",
 }
+LOGO_MAX_BYTES = 300_000
 
 
 def get(db: Database, key: str) -> str | None:
@@ -27,6 +32,21 @@ def set_value(db: Database, key: str, value: str, *, actor: str) -> str:
     if key not in SETTINGS:
         raise Invalid(f"no setting {key}; the settings are {', '.join(SETTINGS)}")
     value = " ".join(value.split())
+    if key == "fablab_name" and len(value) > 80:
+        raise Invalid("a fablab's name has at most 80 characters")
+    if key == "public_url":
+        from web.domain.identity import check_public_url
+
+        value = check_public_url(value) if value else ""
+    if (
+        key == "logo"
+        and value
+        and (
+            not value.startswith(("data:image/png;base64,", "data:image/jpeg;base64,"))
+            or len(value) > LOGO_MAX_BYTES * 4 // 3 + 30
+        )
+    ):
+        raise Invalid("a logo is a PNG or JPEG image of 300 KB at most")
     if key == "contact_name" and len(value) > 40:
         raise Invalid("a contact name has at most 40 characters")
     if key == "station_languages":
@@ -42,7 +62,8 @@ def set_value(db: Database, key: str, value: str, *, actor: str) -> str:
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [key, value],
         )
-        audit.record(db, actor, "settings.set", key, value=value)
+        audit.record(db, actor, "settings.set", key,
+                     value=value if key != "logo" else f"{len(value)} characters")  # fmt: skip
     return value
 
 

@@ -234,3 +234,38 @@ CREATE INDEX grants_granted_at ON grants(granted_at);
     from web.domain import stats
 
     stats.rebuild(db)
+
+
+@migration("0015_credentials_that_travel")
+def _credentials_that_travel(db: Database) -> None:
+    """Credentials as issued (for their public verification page and their place in the
+    status list), the fablabs whose credentials this one recognises, and where a training
+    recognised from another fablab came from."""
+    _statements(
+        db,
+        """
+CREATE TABLE issued_credentials (
+    id           TEXT PRIMARY KEY,              -- a UUID: the credential's URL ends with it
+    grant_id     INTEGER NOT NULL REFERENCES grants(id),
+    person_id    TEXT NOT NULL REFERENCES people(id),
+    status_index INTEGER NOT NULL UNIQUE,       -- its bit in the published status list
+    holder_name  TEXT,                          -- shown on the verification page, if chosen
+    issued_at    TEXT NOT NULL,
+    revoked_at   TEXT,                          -- its status bit is set, for good
+    revoked_why  TEXT,
+    token        TEXT NOT NULL                  -- the signed credential, as handed over
+);
+CREATE INDEX issued_credentials_grant ON issued_credentials(grant_id);
+CREATE INDEX issued_credentials_person ON issued_credentials(person_id);
+CREATE TABLE trusted_issuers (
+    id         INTEGER PRIMARY KEY,
+    issuer     TEXT NOT NULL UNIQUE,            -- did:web:... of another fablab
+    name       TEXT NOT NULL,
+    jwks       TEXT NOT NULL,                   -- its public keys, JSON, as last fetched
+    fetched_at TEXT,
+    added_by   TEXT NOT NULL,
+    added_at   TEXT NOT NULL
+);
+ALTER TABLE grants ADD COLUMN recognised_from TEXT;  -- JSON: issuer, name, credential, date
+""",
+    )

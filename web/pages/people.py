@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -206,27 +208,6 @@ def parcours_page(person_id: str) -> str:
     )
 
 
-@bp.get("/personnes/<person_id>/attestation.pdf")
-@login_required
-def attestation(person_id: str) -> Response:
-    from flask import current_app, make_response
-
-    from web.domain import audit
-    from web.domain.attestation import attestation_pdf
-
-    person_or_404(person_id)
-    pdf = attestation_pdf(
-        get_db(),
-        person_id,
-        verify_url=url_for("pages.credential_verify_page", _external=True),
-        fablab=current_app.config.get("FABLAB_NAME", "Le fablab"),
-    )
-    audit.record(get_db(), actor(), "attestation", person_id)
-    return _download(
-        make_response(pdf), f"attestation-{person_id}.pdf", "application/pdf", "inline"
-    )
-
-
 @bp.get("/personnes/<person_id>/donnees.json")
 @login_required
 def person_data(person_id: str) -> Response:
@@ -243,19 +224,17 @@ def person_data(person_id: str) -> Response:
 @bp.get("/personnes/<person_id>/donnees.pdf")
 @login_required
 def person_data_pdf(person_id: str) -> Response:
-    from flask import current_app, make_response
-
-    from web.domain import audit
-    from web.domain.attestation import personal_data_pdf
+    """The same, as pages to hand over and read together."""
+    from web.domain import audit, settings
     from web.domain.erasure import export_person
+    from web.pages.documents import pdf_response
 
     person_or_404(person_id)
-    pdf = personal_data_pdf(
-        export_person(get_db(), person_id),
-        fablab=current_app.config.get("FABLAB_NAME", "Le fablab"),
-    )
+    data = export_person(get_db(), person_id)
     audit.record(get_db(), actor(), "person.export", person_id, format="pdf")
-    return _download(make_response(pdf), f"donnees-{person_id}.pdf", "application/pdf")
+    return pdf_response("pdf/personal_data.html", f"donnees-{person_id}.pdf", data=data,
+                        fablab=settings.get(get_db(), "fablab_name") or "Le fablab",
+                        today=date.today())  # fmt: skip
 
 
 def _download(
