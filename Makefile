@@ -11,7 +11,8 @@ OCTOPRINT := .venv-octoprint/.installed
 # never a downloaded one), the station's voice (espeak-ng) and its measure (sox), fonts with
 # Latin and Arabic letters.
 TEST_PACKAGES := chromium espeak-ng sox fonts-dejavu-core fonts-noto-core cage caddy default-jre-headless \
-	libpango-1.0-0 libpangoft2-1.0-0 qpdf poppler-utils zbar-tools
+	libpango-1.0-0 libpangoft2-1.0-0 qpdf poppler-utils zbar-tools \
+	libreoffice-calc-nogui
 DEMO_DIR := demo-data
 HUB_PORT ?= 5000
 OCTOPRINT_PORT ?= 5001

@@ -17,7 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.figures import Figure
 from bench.pages_bench import populate
 from web.db import open_database
-from web.domain.export import Week, build, write
+from web.domain import partners
+from web.domain.export import Week, build
+from web.domain.export_files import write
 
 
 def main() -> list[Figure]:
@@ -26,10 +28,12 @@ def main() -> list[Figure]:
         populate(path)
         db = open_database(path)
         week = Week.last_complete()
+        db.execute("UPDATE people SET consent_partner_sharing = 1 WHERE rowid % 2 = 0")
+        partner = partners.add(db, "mission-locale", "Mission Locale", actor="bench")
         samples, rows = [], 0
         for run in range(5):
             began = time.perf_counter()
-            export = build(db, week)
+            export = build(db, week, partner)
             write(export, Path(tmp) / f"out{run}")
             samples.append(time.perf_counter() - began)
             rows = len(export.sessions)

@@ -45,7 +45,8 @@ def test_a_credential_validates_against_the_official_schema(db, karim):
     assert "découpage des matériaux" in rome["targetName"]  # the ROME job title
     assert karim not in json.dumps(credential)  # only a salted hash of the id
     hashed = subject["identifier"][0]
-    expected = hashlib.sha256((karim + hashed["salt"]).encode()).hexdigest()
+    # A hash of the secret-keyed subject id (128 bits), not of the guessable person id.
+    expected = hashlib.sha256((subject["id"] + hashed["salt"]).encode()).hexdigest()
     assert hashed["identityHash"] == f"sha256${expected}"
     # Its identity comes from the settings, not from a request: the same issuer every time.
     assert credential["issuer"]["id"] == "did:web:fablab.example.org"

@@ -22,9 +22,10 @@ from web.migrations import migrate
 
 
 @pytest.fixture
-def two_hubs(tmp_path, db, db_path, fablab):
+def two_hubs(tmp_path, db, db_path, fablab, monkeypatch):
     """Saint-Denis (the test's own hub) issues; Montreuil (its own database and keys)
     recognises. Yields (saint_denis, montreuil, montreuil's db, Amina there)."""
+    monkeypatch.setenv("FABLAB_LOCAL_ISSUERS", "1")  # two fablabs on loopback, plain HTTP
     other_path, other_secrets = tmp_path / "montreuil.db", tmp_path / "montreuil.toml"
     secrets.use(other_secrets)
     try:
@@ -200,3 +201,89 @@ def _pad(text: str) -> str:
     import base64
 
     return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+
+# --- what another fablab's credential cannot do (in process, no network) ---------------------
+
+
+@pytest.fixture
+def elsewhere(db, fablab):
+    """A fablab this one trusts (its keys in the list), and a way to sign as it."""
+    import jwt as pyjwt
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from web.domain import identity, recognition
+
+    key = Ed25519PrivateKey.generate()
+    other = identity.Issuer("https://ailleurs.example", "Fablab d'ailleurs", None)
+    public = {**identity.public_jwk(key.public_key()), "kid": other.key_id("k1")}
+    recognition.trust(db, other.did, other.name, {"keys": [public]}, actor="test")
+
+    def sign(**claims):
+        body = {"iss": other.did, "issuer": identity.profile(other), "nbf": 1767225600,
+                "validFrom": "2026-01-01T00:00:00Z", "jti": "urn:uuid:1", **claims}  # fmt: skip
+        return pyjwt.encode(body, key, algorithm="EdDSA", headers={"kid": other.key_id("k1")})
+
+    return sign
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"credentialSubject": ["not", "an", "object"]},
+        {"credentialSubject": {"achievement": "x"}},
+        {"credentialSubject": {"achievement": {"alignment": 5, "id": ["x"]}}},
+        {"nbf": "tomorrow", "validFrom": None},
+        {"exp": 1e300},
+        {"exp": float("nan")},
+        {"credentialStatus": {"statusListIndex": "-3", "statusListCredential": 7}},
+    ],
+)
+def test_odd_credentials_get_an_answer_not_a_crash(db, elsewhere, claims):
+    from web.domain import recognition
+
+    try:
+        candidate = recognition.examine(db, elsewhere(**claims))
+    except recognition.Refused as refusal:
+        assert refusal.reason in ("malformed", "expired", "not_yet_valid")
+    else:
+        assert candidate.level == 1 and candidate.status_checked is False
+
+
+def test_a_level_is_read_only_from_this_softwares_achievements(db, elsewhere):
+    from web.domain import recognition
+
+    foreign = {"achievement": {"id": "https://elsewhere.example/x/3", "name": "Laser"}}
+    assert recognition.examine(db, elsewhere(credentialSubject=foreign)).level == 1
+    ours = {"achievement": {"id": "https://ailleurs.example/badges/competences/laser/3"}}
+    assert recognition.examine(db, elsewhere(credentialSubject=ours)).level == 3
+    # validUntil counts even without exp.
+    with pytest.raises(recognition.Refused) as refused:
+        recognition.examine(db, elsewhere(validUntil="2026-02-01T00:00:00Z"))
+    assert refused.value.reason == "expired"
+
+
+def test_fetching_is_https_to_public_addresses_only(monkeypatch):
+    from web.domain import credential_sources as sources
+
+    monkeypatch.delenv("FABLAB_LOCAL_ISSUERS", raising=False)
+    for did in ("did:web:trusted.org%40evil.com", "did:web:host:path", "did:web:a b", "did:key:z6"):
+        with pytest.raises(sources.Refused):
+            sources.issuer_address(did)
+    assert sources.issuer_address("did:web:fablab.example.org", "http://fablab.example.org") == (
+        "https://fablab.example.org"
+    )  # no plain HTTP, whatever the credential says
+    for url in ("http://127.0.0.1:9/", "https://127.0.0.1:9/", "https://10.0.0.1/",
+                "https://169.254.169.254/latest", "file:///etc/passwd"):  # fmt: skip
+        with pytest.raises(sources.Refused) as refused:
+            sources.http_get(url, "application/json")
+        assert refused.value.reason == "unreachable", url
+
+
+def test_a_replaced_training_withdraws_its_credentials(db, fablab):
+    karim = fablab.person("Karim", "DEADBEEF", decoupe_laser=3)
+    public_identity(db, "https://fablab.example.org")
+    issued = credentials.issue(db, karim, valid_grant(db, karim), holder_name=None, actor="t")
+    grants.grant(db, karim, "decoupe-laser", level=1, actor="test")
+    verdict = credentials.verify(db, issued.token)
+    assert (verdict.reason, verdict.detail) == ("revoked", "superseded")

@@ -10,8 +10,9 @@ from openpyxl import load_workbook
 
 from tests.conftest import event
 from web.domain import events as ingest
-from web.domain import machines, people
-from web.domain.export import PARIS, SESSION_COLUMNS, SUMMARY_COLUMNS, Week, build, write
+from web.domain import machines, partners, people
+from web.domain.export import PARIS, Week, build
+from web.domain.export_files import SESSION_COLUMNS, SUMMARY_COLUMNS, write
 from web.domain.purge import purge
 
 ACTOR = "test"
@@ -65,50 +66,165 @@ def test_sessions_land_in_the_week_of_their_paris_start(db, fablab):
     amina = fablab.person("Amina", "DEADBEEF", decoupe_laser=2)
     late_sunday = session_at(db, amina, datetime(2026, 3, 29, 23, 30))  # 21:30 UTC
     early_monday = session_at(db, amina, datetime(2026, 3, 30, 0, 30))  # 22:30 UTC, Sunday!
-    w13 = [row["seance"] for row in build(db, Week.parse("2026-W13")).sessions]
-    w14 = [row["seance"] for row in build(db, Week.parse("2026-W14")).sessions]
-    assert w13 == [late_sunday] and w14 == [early_monday]
+    w13 = [row["valeur"] for row in build(db, Week.parse("2026-W13")).summary
+           if row["indicateur"] == "seances" and row["perimetre"] == "fablab"]  # fmt: skip
+    w14 = [row["valeur"] for row in build(db, Week.parse("2026-W14")).summary
+           if row["indicateur"] == "seances" and row["perimetre"] == "fablab"]  # fmt: skip
+    assert w13 == [1] and w14 == [1]
+    assert late_sunday != early_monday
 
 
-def test_the_files_open_in_french_excel_and_explain_themselves(db, fablab, tmp_path):
-    amina = fablab.person("Amina Benali", "DEADBEEF", decoupe_laser=2)
-    karim = fablab.person("Karim Diallo", "CAFEF00D", decoupe_laser=2)
-    for day, person in ((23, amina), (24, amina), (25, karim)):
-        session_at(db, person, datetime(2026, 11, day, 14, 0), minutes=90)
-    paths = write(build(db, Week.parse("2026-W48")), tmp_path)
-    sessions_csv, summary_csv, workbook = paths
-    assert sessions_csv.read_bytes().startswith(b"\xef\xbb\xbf")
-    with open(sessions_csv, encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter=";"))
-    assert [row["debut"] for row in rows] == [
-        "2026-11-23 14:00",
-        "2026-11-24 14:00",
-        "2026-11-25 14:00",
-    ]
-    assert rows[0]["duree_minutes"] == "90,0" and rows[0]["minutes_en_marche"] == "45,0"
-    pseudonyms = [row["personne"] for row in rows]
-    assert pseudonyms[0] == pseudonyms[1] != pseudonyms[2]
-    text = sessions_csv.read_text(encoding="utf-8-sig")
-    assert amina not in text and "Amina" not in text and "DEADBEEF" not in text
-    # Another week gives the same person another pseudonym.
-    session_at(db, amina, datetime(2026, 12, 1, 10, 0))
-    assert build(db, Week.parse("2026-W49")).sessions[0]["personne"] != pseudonyms[0]
+def crowd(
+    db,
+    count: int,
+    *,
+    shared: int,
+    machine: str = "laser",
+    day: int = 24,
+    hour: int = 10,
+    minutes: int = 60,
+) -> list[str]:
+    """`count` people trained on the laser, one session each; the first `shared` agreed to
+    partner sharing."""
+    from web.domain import grants
 
-    with open(summary_csv, encoding="utf-8-sig", newline="") as handle:
-        summary = {(r["perimetre"], r["nom"], r["indicateur"]): r["valeur"]
-                   for r in csv.DictReader(handle, delimiter=";")}  # fmt: skip
-    assert summary["fablab", "", "seances"] == "3"
-    assert summary["fablab", "", "personnes"] == "<5"  # two people: too few to show
-    assert summary["fablab", "", "heures"] == "4,5"
-    assert summary["machine", "laser", "heures_en_marche"] == "2,25"
+    made = []
+    for n in range(count):
+        person = people.add_person(db, f"Personne {machine} {n}", age_band="26_44",
+                                   consent_partner_sharing=n < shared, consent_statistics=True,
+                                   actor=ACTOR)  # fmt: skip
+        grants.grant(db, person, "decoupe-laser" if machine == "laser" else "couture", level=2,
+                     on=date(2026, 1, 5), actor=ACTOR)  # fmt: skip
+        db.execute("UPDATE grant_changes SET at = '2026-01-05T12:00:00.000Z'")  # trained then
+        session_at(db, person, datetime(2026, 11, day, hour, 7 + n), minutes=minutes + n,
+                   machine=machine)  # fmt: skip
+        made.append(person)
+    return made
 
-    book = load_workbook(workbook)
-    assert book.sheetnames == ["Séances", "Synthèse", "Colonnes"]
-    assert [c.value for c in book["Séances"][1]] == list(SESSION_COLUMNS)
-    explained = {(r[0].value, r[1].value) for r in book["Colonnes"].iter_rows(min_row=2)}
-    assert all(("Séances", column) in explained for column in SESSION_COLUMNS)
-    assert all(("Synthèse", column) in explained for column in SUMMARY_COLUMNS)
-    assert book["Séances"].max_row == 4
+
+def read_csv(path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter=";"))
+
+
+MASKED = "Masqué (1 à 4 personnes)"
+
+
+@pytest.fixture
+def agency(db):
+    return partners.add(db, "mission-locale", "Mission Locale", actor=ACTOR)
+
+
+def test_row_level_files_only_for_people_who_agreed_and_never_for_a_small_cell(
+    db, fablab, tmp_path, agency
+):
+    laser = crowd(db, 7, shared=4)  # 7 people on the laser, 4 agreed
+    crowd(db, 3, shared=3, machine="couture", day=25)  # 3 on the sewing machine: too few
+    export = build(db, Week.parse("2026-W48"), agency)
+    files = {path.name: path for path in write(export, tmp_path)}
+    sessions = read_csv(files["fablab-seances-2026-W48-mission-locale.csv"])
+    assert len(sessions) == 4  # the laser's 4 who agreed; nobody from the small sewing cell
+    assert {row["Machine"] for row in sessions} == {"laser"}
+    shown = {row["Personne (pseudonyme)"] for row in sessions}
+    assert shown == {partners.pseudonym(agency, person) for person in laser[:4]}
+    # Half-days, not times; durations to 5 minutes.
+    assert {row["Demi-journée"] for row in sessions} == {"matin"}
+    assert all(int(row["Durée (minutes)"]) % 5 == 0 for row in sessions)
+    assert not any(":" in value for row in sessions for value in row.values())
+
+    summary = {(r["Périmètre"], r["Nom"], r["Indicateur"]): (r["Valeur"], r[MASKED])
+               for r in read_csv(files["fablab-synthese-2026-W48-mission-locale.csv"])}  # fmt: skip
+    assert summary["machine", "couture", "personnes"] == ("", "oui")
+    assert summary["machine", "laser", "personnes"] == ("7", "")
+    assert summary["fablab", "", "seances"] == ("10", "")
+    # Totals add up: sessions = detailed + not detailed (did not agree, or a small cell).
+    assert summary["fablab", "", "seances_detaillees"] == ("4", "")
+    # No file reveals a masked count: the sewing machine's people are in no row.
+    for masked_cell in [key for key, (_, flag) in summary.items() if flag == "oui"]:
+        scope, name, _ = masked_cell
+        column = {"machine": "Machine", "competence": "Compétence"}.get(scope)
+        assert column is None or not [r for r in sessions if r[column] == name], masked_cell
+
+
+def test_a_partners_pseudonyms_are_stable_and_its_own(db, fablab, agency):
+    group = crowd(db, 6, shared=6)
+    for n, person in enumerate(group):  # the same six the following week
+        session_at(db, person, datetime(2026, 12, 1, 15, n))
+    other = partners.add(db, "plie", "PLIE", actor=ACTOR)
+
+    def seen(week: str, partner) -> set[str]:
+        return {row["personne"] for row in build(db, Week.parse(week), partner).sessions}
+
+    assert len(seen("2026-W48", agency)) == 6
+    assert seen("2026-W48", agency) == seen("2026-W49", agency)  # followed week to week
+    assert not seen("2026-W48", agency) & seen("2026-W48", other)  # never joined across
+    assert build(db, Week.parse("2026-W48")).sessions == []  # the summary alone: no rows
+
+
+def test_the_files_explain_themselves_and_type_their_cells(db, fablab, tmp_path, agency):
+    crowd(db, 5, shared=5)
+    files = {path.name: path for path in write(build(db, Week.parse("2026-W48"), agency), tmp_path)}
+    assert all(path.read_bytes().startswith(b"\xef\xbb\xbf") for name, path in files.items()
+               if name.endswith(".csv"))  # fmt: skip
+    readme = files["fablab-a-lire-2026-W48-mission-locale.txt"].read_text()
+    assert "Du lundi 23/11/2026 00 h au lundi 30/11/2026 00 h, heure de Paris" in readme
+    assert "Europe/Paris" in readme and "masqué" in readme and "Demi-journée" in readme
+    book = load_workbook(files["fablab-export-2026-W48-mission-locale.xlsx"])
+    assert book.sheetnames == ["Synthèse", "Séances", "Venues", "Colonnes", "À lire"]
+    sessions = book["Séances"]
+    assert [c.value for c in sessions[1]] == [header for _, header, _ in SESSION_COLUMNS]
+    assert isinstance(sessions["B2"].value, datetime)  # a date, not text
+    assert isinstance(sessions["I2"].value, int)  # minutes, a number
+    values = [row[4].value for row in book["Synthèse"].iter_rows(min_row=2)]
+    assert all(value is None or isinstance(value, int | float) for value in values)
+    explained = {r[1].value for r in book["Colonnes"].iter_rows(min_row=2)}
+    assert {header for _, header, _ in SUMMARY_COLUMNS} <= explained
+
+
+def test_libreoffice_opens_the_files_and_sums_a_column(db, fablab, tmp_path, agency):
+    """Debian's LibreOffice, headless: the CSV's minutes and the XLSX's values are numbers
+    (a SUM over them equals the total)."""
+    import shutil
+    import subprocess
+
+    office = shutil.which("soffice")
+    assert office, "no LibreOffice: `make test` installs libreoffice-calc-nogui"
+    crowd(db, 6, shared=6)
+    files = {path.name: path for path in write(build(db, Week.parse("2026-W48"), agency), tmp_path)}
+    sessions_csv = files["fablab-seances-2026-W48-mission-locale.csv"]
+    rows = read_csv(sessions_csv)
+    expected = sum(int(row["Durée (minutes)"]) for row in rows)
+    # A formula row under the data, evaluated by LibreOffice as it opens the file.
+    with open(sessions_csv, "a", encoding="utf-8", newline="") as handle:
+        handle.write(";" * 8 + f"=SUM(I2:I{len(rows) + 1})\r\n")
+    profile = tmp_path / "lo-profile"
+    converted = tmp_path / "converted"
+    subprocess.run(
+        [office, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
+         "csv:Text - txt - csv (StarCalc):59,34,76,1,,1036,false,true,false,false,false,1,true",
+         "--infilter=Text - txt - csv (StarCalc):59,34,76,1,,1036,false,false,false,false,false"
+         ",false,true",
+         "--outdir", str(converted), str(sessions_csv)],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    (written,) = converted.glob(f"{sessions_csv.stem}*.csv")  # LibreOffice adds the sheet
+    out = written.read_text(encoding="utf-8-sig").splitlines()
+    assert out[-1].split(";")[8] == str(expected), out[-1]
+    # The workbook: a SUM over the summary's values, computed by LibreOffice as it opens it.
+    book = load_workbook(files["fablab-export-2026-W48-mission-locale.xlsx"])
+    values = [row[4].value for row in book["Synthèse"].iter_rows(min_row=2)]
+    book["Synthèse"]["H1"] = f"=SUM(E2:E{len(values) + 1})"
+    summed = tmp_path / "summed.xlsx"
+    book.save(summed)
+    subprocess.run(
+        [office, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
+         "csv:Text - txt - csv (StarCalc):59,34,76,1,,1033,false,true,false,false,false,1",
+         "--outdir", str(converted), str(summed)],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    (first_sheet,) = converted.glob("summed*.csv")
+    total = float(first_sheet.read_text(encoding="utf-8-sig").splitlines()[0].split(";")[7])
+    assert total == pytest.approx(sum(v for v in values if v is not None))
 
 
 def test_statistics_count_only_consenting_people_and_hide_small_numbers(db, fablab):

@@ -353,7 +353,20 @@ def test_the_weekly_export_is_downloaded(logged_in, fablab):
     response = logged_in.get("/export?semaine=2026-W48")
     assert response.status_code == 200
     assert "fablab-export-2026-W48.xlsx" in response.headers["Content-Disposition"]
-    assert load_workbook(BytesIO(response.data)).sheetnames == ["Séances", "Synthèse", "Colonnes"]
+    assert load_workbook(BytesIO(response.data)).sheetnames == ["Synthèse", "Colonnes", "À lire"]
+    # A partner, added on the page: its own files, in a zip of CSVs and their "À lire".
+    page = logged_in.get("/export")
+    added = logged_in.post("/export/partenaires", data={
+        "csrf_token": csrf(page), "name": "Mission Locale", "slug": "mission-locale"})  # fmt: skip
+    assert added.status_code == 302
+    bundle = logged_in.get("/export?semaine=2026-W48&partenaire=mission-locale&format=csv")
+    import zipfile
+
+    names = zipfile.ZipFile(BytesIO(bundle.data)).namelist()
+    assert "fablab-seances-2026-W48-mission-locale.csv" in names
+    assert "fablab-a-lire-2026-W48-mission-locale.txt" in names
+    unknown = logged_in.get("/export?semaine=2026-W48&partenaire=personne")
+    assert unknown.status_code == 400
 
 
 def test_skill_mistakes_are_explained_in_french(logged_in, fablab):

@@ -90,8 +90,13 @@ def credential_pages(client, db, person: str, token: str) -> dict[str, str]:
     other = identity.Issuer("https://autre.example", "Fablab d'ailleurs", None)
     public = {**identity.public_jwk(key.public_key()), "kid": other.key_id("k1")}
     recognition.trust(db, other.did, other.name, {"keys": [public]}, actor="test")
-    claims = {**issued.credential, "issuer": identity.profile(other), "iss": other.did,
-              "jti": "https://autre.example/verifier/1", "nbf": 1767225600}  # fmt: skip
+    claims = {
+        **issued.credential,
+        "issuer": identity.profile(other),
+        "iss": other.did,
+        "jti": "urn:uuid:0b1d0c2e-6a8e-4c55-9a49-3f0d8f6d9b21",
+        "nbf": 1767225600,
+    }
     foreign = jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": other.key_id("k1")})
     for name, text in (("recognise-offer", foreign), ("recognise-refused", "bonjour")):
         response = client.post(f"/personnes/{person}/reconnaitre",

@@ -12,6 +12,7 @@ from sqlite_utils import Database
 from common.clock import to_iso
 from web.cli.base import main, with_db
 from web.domain import sessions
+from web.domain.errors import NotFound
 
 # --- facilitators ------------------------------------------------------------------------------
 
@@ -92,20 +93,76 @@ def export() -> None:
     type=click.Path(file_okay=False),
     help="Folder to write the CSV and XLSX files into.",
 )
+@click.option(
+    "--partner",
+    "partner_slug",
+    help="One partner agreement (`fablab-hub partner list`); default: the summary for all, "
+    "and each current partner's own files.",
+)
 @with_db
-def export_weekly(db: Database, actor: str, week: str | None, out_dir: str) -> None:
-    """Write the week's pseudonymised sessions and summary (CSV for French Excel, and XLSX)."""
-    from web.domain import audit
-    from web.domain.export import Week, build, write
+def export_weekly(
+    db: Database, actor: str, week: str | None, out_dir: str, partner_slug: str | None
+) -> None:
+    """Write the week's summary, and each partner's pseudonymised rows (people who agreed
+    only): CSV for French spreadsheets, XLSX, and a text that explains them."""
+    from web.domain import audit, partners
+    from web.domain.export import Week, build
+    from web.domain.export_files import write
 
     try:
         chosen = Week.parse(week) if week else Week.last_complete()
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--week") from None
-    paths = write(build(db, chosen), Path(out_dir))
-    audit.record(db, actor, "export.weekly", chosen.label)
-    for path in paths:
-        click.echo(path)
+    if partner_slug:
+        try:
+            targets = [partners.get(db, partner_slug)]
+        except NotFound:
+            raise click.BadParameter(f"no partner {partner_slug}", param_hint="--partner") from None
+    else:
+        targets = [None, *partners.current(db)]
+    for partner in targets:
+        for path in write(build(db, chosen, partner), Path(out_dir)):
+            click.echo(path)
+        audit.record(db, actor, "export.weekly", chosen.label,
+                     partner=partner["slug"] if partner else None)  # fmt: skip
+
+
+@main.group("partner")
+def partner_group() -> None:
+    """The partner agreements the weekly export is written for."""
+
+
+@partner_group.command("add")
+@click.argument("slug")
+@click.argument("name")
+@with_db
+def partner_add(db: Database, actor: str, slug: str, name: str) -> None:
+    """Add a partner: SLUG names its files (mission-locale), NAME is shown ("Mission Locale")."""
+    from web.domain import partners
+
+    partners.add(db, slug, name, actor=actor)
+    click.echo(f"Partner {slug} added: its files carry its own pseudonyms.")
+
+
+@partner_group.command("list")
+@with_db
+def partner_list(db: Database, actor: str) -> None:
+    """The current partner agreements."""
+    from web.domain import partners
+
+    for partner in partners.current(db):
+        click.echo(f"{partner['slug']}\t{partner['name']}\tsince {partner['created_at'][:10]}")
+
+
+@partner_group.command("end")
+@click.argument("slug")
+@with_db
+def partner_end(db: Database, actor: str, slug: str) -> None:
+    """End an agreement: no more files for it."""
+    from web.domain import partners
+
+    partners.end(db, slug, actor=actor)
+    click.echo(f"Partner {slug} ended.")
 
 
 @main.command("purge")

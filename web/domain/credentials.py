@@ -3,7 +3,8 @@ anyone can verify with standard tools (web.domain.identity publishes the keys).
 
 Residents have no digital identity of their own: the subject's `id` is a `urn:uuid` derived
 from the person's pseudonymous id with a secret key (the same person, the same id; nobody
-else can compute it), and an `IdentityObject` carries a salted hash of that pseudonymous id.
+else can compute it), and an `IdentityObject` carries a salted hash of that subject id (a
+hash of the short person id itself could be reversed by trying them all).
 Each credential issued is kept (its verification page, its bit in the status list); the
 hub's own verification checks the signature and key, the issuer, the dates, the status bit
 and whether the training has lapsed since, and says which failed.
@@ -17,7 +18,7 @@ import json
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -113,6 +114,7 @@ def issue(db: Database, person_id: str, grant_id: int, *, holder_name: str | Non
     credential_id = str(uuid.uuid4())
     url = who.base + VERIFY_PATH + credential_id
     salt = secrets.token_hex(8)
+    subject = subject_id(person_id)
     built = {
         "@context": CONTEXT,
         "id": url,
@@ -121,11 +123,11 @@ def issue(db: Database, person_id: str, grant_id: int, *, holder_name: str | Non
         "validFrom": _seconds(training["granted_at"]),
         "name": f"{skill['name_fr']} — niveau {training['level']}",
         "credentialSubject": {
-            "id": subject_id(person_id),
+            "id": subject,
             "type": ["AchievementSubject"],
             "identifier": [{
                 "type": "IdentityObject", "identityType": "identifier", "hashed": True,
-                "identityHash": "sha256$" + hashlib.sha256((person_id + salt).encode()).hexdigest(),
+                "identityHash": "sha256$" + hashlib.sha256((subject + salt).encode()).hexdigest(),
                 "salt": salt,
             }],
             "achievement": achievement(who, skill, training["level"]),
@@ -216,12 +218,34 @@ def decode(token: str, keys: dict[str, Any]) -> tuple[dict[str, Any] | None, str
     return claims, "ok"
 
 
+def bounds(claims: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
+    """When a credential starts and ends: the later of `nbf` and `validFrom`, the earlier of
+    `exp` and `validUntil` (a verifier trusts neither alone); None where it says nothing or
+    nonsense."""
+    starts = [_moment(claims.get("nbf")), _moment(claims.get("validFrom"))]
+    ends = [_moment(claims.get("exp")), _moment(claims.get("validUntil"))]
+    start = max((m for m in starts if m), default=None)
+    return start, min((m for m in ends if m), default=None)
+
+
+def _moment(value: object) -> datetime | None:
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, UTC)
+        if isinstance(value, str):
+            return parse_timestamp(value)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return None
+
+
 def judge_dates(claims: dict[str, Any], today: date | None = None) -> str:
-    now = datetime.now(UTC).timestamp() if today is None else datetime(
-        today.year, today.month, today.day, 12, tzinfo=UTC).timestamp()  # fmt: skip
-    if isinstance(claims.get("nbf"), int | float) and now < claims["nbf"] - 60:
+    now = datetime.now(UTC) if today is None else datetime(
+        today.year, today.month, today.day, 12, tzinfo=UTC)  # fmt: skip
+    start, end = bounds(claims)
+    if start is not None and now < start - timedelta(seconds=60):
         return "not_yet_valid"
-    if isinstance(claims.get("exp"), int | float) and now > claims["exp"]:
+    if end is not None and now > end:
         return "expired"
     return "ok"
 
@@ -245,7 +269,7 @@ def verify(db: Database, token: str) -> Verdict:
         return Verdict(False, "unknown", claims)
     if dates != "ok":
         return Verdict(False, dates, claims, record)
-    status_list.sweep_lapsed(db, date.today())
+    status_list.sweep(db)
     record = own_record(db, record["id"])
     if record["revoked_at"]:
         return Verdict(False, "revoked", claims, record, record["revoked_why"] or "revoked")
@@ -263,7 +287,7 @@ def status_of(db: Database, credential_id: str) -> Verdict:
     record = own_record(db, credential_id)
     if record is None:
         return Verdict(False, "unknown")
-    status_list.sweep_lapsed(db, date.today())
+    status_list.sweep(db)
     record = own_record(db, credential_id)
     if record["revoked_at"]:
         return Verdict(False, "revoked", None, record, record["revoked_why"] or "revoked")

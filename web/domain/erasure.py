@@ -58,8 +58,9 @@ def erase(db: Database, person_id: str, *, actor: str) -> None:
             db.execute("DELETE FROM badge_hashes WHERE uid = ?", [uid])
         db.execute("DELETE FROM enrolments WHERE person_id = ?", [person_id])
         status_list.revoke(db, "erased", person_id=person_id)
-        db.execute("UPDATE issued_credentials SET holder_name = NULL WHERE person_id = ?",
-                   [person_id])  # fmt: skip
+        # The verification page stays (it says "withdrawn"); the signed copy is not served.
+        db.execute("UPDATE issued_credentials SET holder_name = NULL, token = '' "
+                   "WHERE person_id = ?", [person_id])  # fmt: skip
         db.execute(
             "UPDATE people SET display_name = '', age_band = NULL, gender = NULL, "
             "consent_statistics = 0, consent_partner_sharing = 0, erased_at = ? WHERE id = ?",

@@ -1,22 +1,23 @@
-"""The weekly export for the partners: one ISO week, Europe/Paris time, pseudonymised.
+"""The weekly export for the partners: one ISO week, Europe/Paris time, and privacy by design
+(docs/privacy.md says what each rule answers).
 
-Two tables: the week's sessions (one row each; people under a pseudonym that is
-stable within the export and that only the hub can link back to a person), and
-a summary (per machine, per skill, for the whole fablab), where age bands and
-genders are counted only for people who agreed, and counts from 1 to 4 are
-shown as "<5". Written as CSV that French Excel opens as is (`;`, decimal
-comma, UTF-8 with BOM) and together in one XLSX with a sheet that explains
-every column.
+- A **summary** for everyone: per fablab, machine and skill, the sessions, people, hours,
+  trainings, visits at the entrance; age bands and genders only of people who agreed to be
+  counted. A count of people from 1 to 4 is masked (an empty value and "oui" in the
+  `masque` column), the same way in every file.
+- **Row-level files** (sessions at the machines, visits at the entrance) only when written
+  for a partner agreement, only for people who agreed to partner sharing, under that
+  agreement's stable pseudonym; times to the half-day, durations to 5 minutes; and only in
+  cells (the fablab, the machine, the skill) where at least 5 people came that week, so
+  that no file, nor the difference of two, gives a masked count.
+
+Written by web.domain.export_files (CSV for French spreadsheets, one XLSX, a text to read).
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,9 +25,12 @@ from sqlite_utils import Database
 
 from common.clock import YEARS, add_months, parse_timestamp, to_iso
 from web.db import fetch_all
+from web.domain import partners
 
 PARIS = ZoneInfo("Europe/Paris")
-SMALL = 5  # counts from 1 to SMALL - 1 are suppressed
+SMALL = 5  # counts of people from 1 to SMALL - 1 are masked
+AFTERNOON = 13  # a session starting at 13:00 or later is in the afternoon
+ROUND_MINUTES = 5
 
 
 @dataclass(frozen=True)
@@ -79,47 +83,6 @@ class Week:
         return cls(year, number)
 
 
-SESSION_COLUMNS = {
-    "semaine": "La semaine ISO de l'export (lundi 00:00 au lundi suivant, heure de Paris).",
-    "seance": "Identifiant de la séance (tiré au hasard par la station).",
-    "personne": "Pseudonyme de la personne, le même pour toute cette semaine, différent chaque "
-    "semaine ; seul le fablab peut retrouver la personne.",
-    "machine": "Nom de la machine.",
-    "competence": "Compétence demandée par la machine.",
-    "niveau": "Niveau de la personne : 1 Découverte, 2 Autonome, 3 Référent.",
-    "accompagnee": "oui si un référent ou l'animateur a badgé pour accompagner la séance.",
-    "debut": "Début (heure de Paris).",
-    "fin": "Fin (heure de Paris) ; vide si la séance n'est pas terminée.",
-    "duree_minutes": "Durée de la séance en minutes.",
-    "minutes_en_marche": "Minutes où la machine a vraiment travaillé (laser allumé, moteur, "
-    "impression).",
-    "fin_par": "Comment la séance a fini : badge, relais, durée maximale, inactivité, "
-    "impression terminée, interrompue, arrêt.",
-}
-SUMMARY_COLUMNS = {
-    "semaine": "La semaine ISO de l'export.",
-    "perimetre": "fablab (tout le lieu), machine ou competence.",
-    "nom": "Le nom de la machine ou de la compétence ; vide pour le fablab.",
-    "indicateur": "Ce qui est compté (voir la liste ci-dessous).",
-    "valeur": "Le nombre ; « <5 » quand il vaut de 1 à 4 (pour qu'on ne reconnaisse personne).",
-}
-INDICATORS = {
-    "seances": "Nombre de séances sur les machines commencées dans la semaine.",
-    "personnes": "Nombre de personnes différentes venues sur les machines.",
-    "heures": "Heures de séance (séances terminées).",
-    "heures_en_marche": "Heures où les machines ont vraiment travaillé.",
-    "formations_niveau_1": "Nouvelles formations de niveau 1 (Découverte) enregistrées.",
-    "formations_niveau_2": "Nouvelles formations de niveau 2 (Autonome).",
-    "formations_niveau_3": "Nouvelles formations de niveau 3 (Référent).",
-    "formations_expirees": "Formations arrivées à expiration dans la semaine.",
-    "formations_sans_pratique": "Formations arrêtées faute de pratique dans la semaine.",
-    "nouvelles_inscriptions": "Personnes inscrites dans la semaine.",
-    "venues": "Passages à l'accueil (badge à l'entrée puis à la sortie).",
-    "personnes_venues": "Personnes différentes passées à l'accueil.",
-    "heures_de_presence": "Heures passées au fablab, de l'entrée à la sortie.",
-    "age_*": "Personnes venues, par tranche d'âge (seulement celles qui l'ont accepté).",
-    "genre_*": "Personnes venues, par genre (seulement celles qui l'ont accepté).",
-}
 END_REASONS = {
     "badge_out": "badge", "handover": "relais", "timeout": "durée maximale", "idle": "inactivité",
     "job_done": "impression terminée", "interrupted": "interrompue", "shutdown": "arrêt",
@@ -131,126 +94,159 @@ END_REASONS = {
 @dataclass
 class Export:
     week: Week
-    sessions: list[dict[str, Any]]
+    partner: dict[str, Any] | None  # None: the summary alone
     summary: list[dict[str, Any]]
+    sessions: list[dict[str, Any]] = field(default_factory=list)
+    visits: list[dict[str, Any]] = field(default_factory=list)
+    withheld: dict[str, int] = field(default_factory=dict)  # why rows are not detailed
 
 
-def _pseudonym(key: bytes, week: Week, person_id: str | None) -> str:
-    if person_id is None:
-        return ""
-    digest = hmac.new(key, f"export/{week.label}/{person_id}".encode(), hashlib.sha256)
-    return "P" + digest.hexdigest()[:10]
+def masked(count: int) -> bool:
+    return 0 < count < SMALL
 
 
-def _local(stamp: str | None) -> str:
-    return parse_timestamp(stamp).astimezone(PARIS).strftime("%Y-%m-%d %H:%M") if stamp else ""
+def build(db: Database, week: Week, partner: dict[str, Any] | None = None) -> Export:
+    """The week's export: the summary, and a partner's row-level files."""
+    rows = _week_sessions(db, week)
+    used = [row for row in rows if row["kind"] != "checkin"]
+    visits = [row for row in rows if row["kind"] == "checkin"]
+    summary = _summary(db, week, used, visits)
+    export = Export(week, partner, [])
+    if partner is not None:
+        export.sessions, export.visits = _detail(db, partner, used, visits, export.withheld)
+        for row in export.sessions + export.visits:
+            row["semaine"] = week.label
+    detailed = [
+        ("fablab", "", "seances_detaillees", len(export.sessions)),
+        ("fablab", "", "venues_detaillees", len(export.visits)),
+    ]
+    export.summary = [_line(week, *line) for line in summary + detailed]
+    return export
 
 
-def suppressed(count: int) -> int | str:
-    return f"<{SMALL}" if 0 < count < SMALL else count
-
-
-def build(db: Database, week: Week) -> Export:
-    start, end = to_iso(week.start), to_iso(week.end)
-    from web import secrets
-
-    key = secrets.get().badge
-    rows = fetch_all(
+def _week_sessions(db: Database, week: Week) -> list[dict[str, Any]]:
+    found = fetch_all(
         db,
         """
         SELECT sessions.id, sessions.person_id, sessions.supervisor_id, sessions.level,
                sessions.started_at, sessions.ended_at, sessions.end_reason, sessions.busy_seconds,
                machines.name AS machine, machines.kind AS kind, skills.slug AS skill,
-               skills.name_fr AS skill_fr
+               skills.name_fr AS skill_fr, people.consent_partner_sharing AS shared
         FROM sessions
         JOIN machines ON machines.id = sessions.machine_id
         LEFT JOIN skills ON skills.id = machines.skill_id
+        LEFT JOIN people ON people.id = sessions.person_id
         WHERE sessions.started_at >= ? AND sessions.started_at < ?
           AND sessions.held = 0  -- what a station claimed and the hub doubts stays out
         ORDER BY sessions.started_at, sessions.id
         """,
-        [start, end],
+        [to_iso(week.start), to_iso(week.end)],
     )
-    sessions = []
-    for row in rows:
-        minutes = (
-            (parse_timestamp(row["ended_at"]) - parse_timestamp(row["started_at"])).total_seconds()
-            / 60
-            if row["ended_at"]
-            else None
-        )
-        sessions.append(
-            {
-                "semaine": week.label,
-                "seance": row["id"],
-                "personne": _pseudonym(key, week, row["person_id"]),
-                "machine": row["machine"],
-                "competence": row["skill_fr"] or "",
-                "niveau": row["level"] or "",
-                "accompagnee": "oui" if row["supervisor_id"] else "non",
-                "debut": _local(row["started_at"]),
-                "fin": _local(row["ended_at"]),
-                "duree_minutes": round(max(minutes, 0.0), 1) if minutes is not None else "",
-                "minutes_en_marche": round((row["busy_seconds"] or 0) / 60, 1),
-                "fin_par": END_REASONS.get(row["end_reason"] or "", row["end_reason"] or ""),
-                "_person": row["person_id"],
-                "_checkin": row["kind"] == "checkin",
-                "_skill": row["skill"],
-                "_seconds": max(minutes or 0.0, 0.0) * 60,
-                "_busy": row["busy_seconds"] or 0,
-            }
-        )
-    summary = _summary(db, week, sessions, start, end)
-    for session in sessions:
-        for private in [key for key in session if key.startswith("_")]:
-            del session[private]
-    return Export(week, sessions, summary)
+    for row in found:
+        start = parse_timestamp(row["started_at"])
+        end = parse_timestamp(row["ended_at"]) if row["ended_at"] else None
+        row["seconds"] = max((end - start).total_seconds(), 0.0) if end else 0.0
+        row["local"] = start.astimezone(PARIS)
+    return found
 
 
-def _usage(scope: str, name: str, rows: list[dict[str, Any]]) -> list[tuple[str, str, str, Any]]:
-    people = {row["_person"] for row in rows if row["_person"]}
+def _people(rows: list[dict[str, Any]]) -> set[str]:
+    return {row["person_id"] for row in rows if row["person_id"]}
+
+
+def _usage(scope: str, name: str, rows: list[dict[str, Any]]) -> list[tuple]:
     return [
         (scope, name, "seances", len(rows)),
-        (scope, name, "personnes", suppressed(len(people))),
-        (scope, name, "heures", round(sum(row["_seconds"] for row in rows) / 3600, 2)),
-        (scope, name, "heures_en_marche", round(sum(row["_busy"] for row in rows) / 3600, 2)),
-    ]
+        (scope, name, "personnes", len(_people(rows))),
+        (scope, name, "heures", round(sum(row["seconds"] for row in rows) / 3600, 2)),
+        (scope, name, "heures_en_marche",
+         round(sum(row["busy_seconds"] or 0 for row in rows) / 3600, 2)),
+    ]  # fmt: skip
 
 
-def _summary(
-    db: Database, week: Week, sessions: list[dict[str, Any]], start: str, end: str
-) -> list[dict[str, Any]]:
-    used = [row for row in sessions if not row["_checkin"]]
-    visits = [row for row in sessions if row["_checkin"]]
+def _summary(db: Database, week: Week, used: list, visits: list) -> list[tuple]:
+    start, end = to_iso(week.start), to_iso(week.end)
     lines = _usage("fablab", "", used)
     lines += [
         ("fablab", "", "venues", len(visits)),
-        ("fablab", "", "personnes_venues", suppressed(len({r["_person"] for r in visits}))),
-        ("fablab", "", "heures_de_presence", round(sum(r["_seconds"] for r in visits) / 3600, 2)),
-    ]
+        ("fablab", "", "personnes_venues", len(_people(visits))),
+        ("fablab", "", "heures_de_presence",
+         round(sum(row["seconds"] for row in visits) / 3600, 2)),
+    ]  # fmt: skip
     for machine in sorted({row["machine"] for row in used}):
         lines += _usage("machine", machine, [r for r in used if r["machine"] == machine])
     skills = fetch_all(db, "SELECT id, slug, name_fr, inactivity_months FROM skills ORDER BY slug")
     for skill in skills:
-        lines += _usage(
-            "competence", skill["name_fr"], [r for r in sessions if r["_skill"] == skill["slug"]]
-        )
+        lines += _usage("competence", skill["name_fr"],
+                        [r for r in used if r["skill"] == skill["slug"]])  # fmt: skip
         lines += _trainings(db, skill, week, start, end)
     registered = db.execute(
         "SELECT count(*) FROM people WHERE created_at >= ? AND created_at < ?", [start, end]
     ).fetchone()[0]
-    lines.append(("fablab", "", "nouvelles_inscriptions", suppressed(registered)))
-    lines += _statistics({row["_person"] for row in sessions if row["_person"]}, db)
-    return [
-        {
-            "semaine": week.label,
-            "perimetre": scope,
-            "nom": name,
-            "indicateur": what,
-            "valeur": value,
-        }
-        for scope, name, what, value in lines
-    ]
+    lines.append(("fablab", "", "nouvelles_inscriptions", registered))
+    lines += _statistics(_people(used) | _people(visits), db)
+    return lines
+
+
+def _line(week: Week, scope: str, name: str, what: str, value: Any) -> dict[str, Any]:
+    """A summary line; a count of people (or of trainings) from 1 to 4 is masked."""
+    hidden = what in PEOPLE_COUNTS and isinstance(value, int) and masked(value)
+    return {"semaine": week.label, "perimetre": scope, "nom": name, "indicateur": what,
+            "valeur": None if hidden else value, "masque": "oui" if hidden else ""}  # fmt: skip
+
+
+def _detail(db: Database, partner: dict[str, Any], used: list, visits: list,
+            withheld: dict[str, int]) -> tuple[list, list]:  # fmt: skip
+    """The partner's rows: people who agreed, in cells of 5 people or more."""
+    small = set()
+    if masked(len(_people(used))):
+        small.add(("fablab", ""))
+    for key in ("machine", "skill"):
+        for value in {row[key] for row in used}:
+            if masked(len(_people([r for r in used if r[key] == value]))):
+                small.add((key, value))
+    sessions = []
+    for row in used:
+        if not row["shared"] or not row["person_id"]:
+            withheld["sans_accord"] = withheld.get("sans_accord", 0) + 1
+        elif {("fablab", ""), ("machine", row["machine"]), ("skill", row["skill"])} & small:
+            withheld["petit_nombre"] = withheld.get("petit_nombre", 0) + 1
+        else:
+            sessions.append(_session_row(partner, row))
+    shown_visits = []
+    if not masked(len(_people(visits))):
+        shown_visits = [_visit_row(partner, row) for row in visits
+                        if row["shared"] and row["person_id"]]  # fmt: skip
+    return sessions, shown_visits
+
+
+def _when(row: dict[str, Any]) -> tuple[date, str]:
+    local = row["local"]
+    return local.date(), "après-midi" if local.hour >= AFTERNOON else "matin"
+
+
+def _minutes(seconds: float) -> int:
+    return int(ROUND_MINUTES * round(seconds / 60 / ROUND_MINUTES))
+
+
+def _session_row(partner: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    day, half = _when(row)
+    return {
+        "semaine": None, "date": day, "demi_journee": half,
+        "personne": partners.pseudonym(partner, row["person_id"]),
+        "machine": row["machine"], "competence": row["skill_fr"] or "",
+        "niveau": row["level"], "accompagnee": "oui" if row["supervisor_id"] else "non",
+        "duree_minutes": _minutes(row["seconds"]) if row["ended_at"] else None,
+        "minutes_en_marche": _minutes(row["busy_seconds"] or 0),
+        "fin_par": END_REASONS.get(row["end_reason"] or "", row["end_reason"] or ""),
+    }  # fmt: skip
+
+
+def _visit_row(partner: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    day, half = _when(row)
+    return {"semaine": None, "date": day, "demi_journee": half,
+            "personne": partners.pseudonym(partner, row["person_id"]),
+            "duree_minutes": _minutes(row["seconds"]) if row["ended_at"] else None}  # fmt: skip
 
 
 def _trainings(
@@ -264,7 +260,7 @@ def _trainings(
             "AND granted_at < ?",
             [skill["id"], level, start, end],
         ).fetchone()[0]
-        lines.append(("competence", name, f"formations_niveau_{level}", suppressed(count)))
+        lines.append(("competence", name, f"formations_niveau_{level}", count))
     first, last = week.start.date(), week.end.date() - timedelta(days=1)
     active = fetch_all(
         db,
@@ -289,8 +285,8 @@ def _trainings(
         if months and g["practised"]
         and first <= add_months(date.fromisoformat(g["practised"]), months) <= last
     )  # fmt: skip
-    lines.append(("competence", name, "formations_expirees", suppressed(expired)))
-    lines.append(("competence", name, "formations_sans_pratique", suppressed(lapsed)))
+    lines.append(("competence", name, "formations_expirees", expired))
+    lines.append(("competence", name, "formations_sans_pratique", lapsed))
     return lines
 
 
@@ -305,57 +301,19 @@ def _statistics(person_ids: set[str], db: Database) -> list[tuple]:
         list(person_ids),
     )
     lines = []
-    for field, values in (("age", ("under_26", "26_44", "45_54", "55_plus")),
+    for kind, values in (("age", ("under_26", "26_44", "45_54", "55_plus")),
                           ("genre", ("female", "male", "other"))):  # fmt: skip
-        column = "age_band" if field == "age" else "gender"
+        column = "age_band" if kind == "age" else "gender"
         for value in values:
             count = sum(1 for row in rows if row[column] == value)
-            lines.append(("fablab", "", f"{field}_{value}", suppressed(count)))
+            lines.append(("fablab", "", f"{kind}_{value}", count))
     return lines
 
 
-def _french_number(value: Any) -> Any:
-    return str(value).replace(".", ",") if isinstance(value, float) else value
-
-
-def write(export: Export, out_dir: Path) -> list[Path]:
-    """Write the two CSV files and the XLSX; return their paths."""
-    import xlsxwriter
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    label = export.week.label
-    paths = []
-    for name, rows, columns in (
-        (f"fablab-seances-{label}.csv", export.sessions, SESSION_COLUMNS),
-        (f"fablab-synthese-{label}.csv", export.summary, SUMMARY_COLUMNS),
-    ):
-        path = out_dir / name
-        with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle, delimiter=";")
-            writer.writerow(columns)
-            for row in rows:
-                writer.writerow([_french_number(row[column]) for column in columns])
-        paths.append(path)
-
-    path = out_dir / f"fablab-export-{label}.xlsx"
-    # XlsxWriter streams the file (openpyxl took a second for a week of sessions).
-    options = {"constant_memory": True, "strings_to_urls": False, "strings_to_formulas": False}
-    with xlsxwriter.Workbook(path, options) as book:
-        for title, rows, columns in (
-            ("Séances", export.sessions, SESSION_COLUMNS),
-            ("Synthèse", export.summary, SUMMARY_COLUMNS),
-        ):
-            sheet = book.add_worksheet(title)
-            sheet.write_row(0, 0, list(columns))
-            for number, row in enumerate(rows, start=1):
-                sheet.write_row(number, 0, [row[column] for column in columns])
-        explained = book.add_worksheet("Colonnes")
-        explained.write_row(0, 0, ["feuille", "colonne", "signification"])
-        number = 1
-        for sheet_name, columns in (("Séances", SESSION_COLUMNS), ("Synthèse", SUMMARY_COLUMNS),
-                                    ("Synthèse : indicateurs", INDICATORS)):  # fmt: skip
-            for column, meaning in columns.items():
-                explained.write_row(number, 0, [sheet_name, column, meaning])
-                number += 1
-    paths.append(path)
-    return paths
+PEOPLE_COUNTS = {
+    "personnes", "personnes_venues", "nouvelles_inscriptions", "formations_niveau_1",
+    "formations_niveau_2", "formations_niveau_3", "formations_expirees",
+    "formations_sans_pratique", *(f"age_{band}" for band in ("under_26", "26_44", "45_54",
+                                                            "55_plus")),
+    *(f"genre_{gender}" for gender in ("female", "male", "other")),
+}  # fmt: skip

@@ -67,6 +67,9 @@ def grant(
             _change_status(
                 db, previous["id"], "superseded", "new training recorded", by=actor, at=now
             )
+            from web.domain import status_list
+
+            status_list.revoke(db, "superseded", grant_id=previous["id"])
         granted_at = now if on is None else f"{day.isoformat()}T12:00:00.000Z"
         grant_id = (
             db["grants"]

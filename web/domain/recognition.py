@@ -2,43 +2,35 @@
 its verification page's address) checked against that fablab's published keys, then
 recorded here as a training with its provenance.
 
-The keys come from the list of trusted fablabs (`trusted_issuers`), else from the issuer's
-own address (`{issuer.url}/.well-known/jwks.json`, whose host must be the one its
-`did:web` names); the facilitator confirms the import, which adds that fablab to the list.
-The status list is read the same way; when it cannot be reached the import says so.
-A credential is refused with its reason: malformed, tampered, not signed by a known key,
-revoked, expired, too old for the local rule, already recognised, or issued here.
+The keys come from the list of trusted fablabs (`trusted_issuers`), else from
+`https://<the host its did:web names>/.well-known/jwks.json` (web.domain.credential_sources
+says how fetching is kept safe); the facilitator confirms the import, which adds that fablab
+to the list. The status list is read the same way; when it cannot be reached the import
+says so. A credential is refused with its reason: malformed, tampered, not signed by a key
+of its issuer, revoked, expired, too old for the local rule, already recognised, already
+held here at that level or more, or issued here.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import zlib
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import jwt
 from sqlite_utils import Database
 
 from common.clock import add_months, now_iso, today
 from web.db import fetch_all, fetch_one, fold, writing
-from web.domain import audit, credentials, grants, identity, status_list
+from web.domain import audit, credentials, grants, identity
+from web.domain.credential_sources import MAX_BYTES, Refused, http_get, http_json, issuer_address
+from web.domain.credential_sources import read as read  # the pages read through this module
 from web.domain.errors import Invalid
 
-TOKEN = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+")
-MAX_BYTES = 1_000_000
-TIMEOUT_SECONDS = 5
-
-
-class Refused(Invalid):
-    """Why a credential cannot be recognised; `reason` names it for the page."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
+__all__ = ["MAX_BYTES", "Candidate", "Refused", "examine", "read", "record", "trust"]
 
 
 @dataclass
@@ -66,72 +58,18 @@ class Candidate:
 
     @property
     def codes(self) -> list[str]:
-        return [str(a.get("targetCode")) for a in self._achievement().get("alignment", [])
-                if isinstance(a, dict) and a.get("targetCode")]  # fmt: skip
-
-    def _achievement(self) -> dict[str, Any]:
-        subject = self.claims.get("credentialSubject") or {}
-        found = subject.get("achievement") if isinstance(subject, dict) else None
-        return found if isinstance(found, dict) else {}
-
-
-# --- reading what the facilitator gives -------------------------------------------------------
+        alignment = _achievement(self.claims).get("alignment")
+        if not isinstance(alignment, list):
+            return []
+        return [
+            str(a["targetCode"]) for a in alignment if isinstance(a, dict) and a.get("targetCode")
+        ]
 
 
-def http_get(url: str, accept: str) -> bytes:
-    """GET a public document (1 MB at most, 5 s); Refused("unreachable") otherwise."""
-    import requests
-
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise Refused("malformed", url)
-    try:
-        with requests.get(url, headers={"Accept": accept}, timeout=TIMEOUT_SECONDS,
-                          stream=True, allow_redirects=True) as response:  # fmt: skip
-            response.raise_for_status()
-            body = response.raw.read(MAX_BYTES + 1, decode_content=True)
-    except requests.RequestException as problem:
-        raise Refused("unreachable", f"{url}: {type(problem).__name__}") from None
-    if len(body) > MAX_BYTES:
-        raise Refused("unreachable", f"{url}: more than 1 MB")
-    return body
-
-
-def read(text: str = "", upload: bytes = b"") -> str:
-    """The VC-JWT in a pasted text, a verification page's address, or a file (.jwt, .json, or
-    a PDF that carries it as an attachment, as this software's badges do)."""
-    if upload:
-        if upload.startswith(b"%PDF"):
-            return _from_pdf(upload)
-        text = upload[:MAX_BYTES].decode("utf-8", "replace")
-    text = text.strip()
-    if text.startswith(("http://", "https://")) and not TOKEN.search(text):
-        body = http_get(text.split()[0], "application/json")
-        try:
-            text = str(json.loads(body).get("credential") or "")
-        except (ValueError, AttributeError):
-            raise Refused("malformed", "the address gave no credential") from None
-    found = TOKEN.search(text)
-    if not found:
-        raise Refused("malformed")
-    return found.group(0)
-
-
-def _from_pdf(content: bytes) -> str:
-    import io
-
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-
-    try:
-        attachments = PdfReader(io.BytesIO(content)).attachments
-    except (PyPdfError, ValueError, KeyError):
-        raise Refused("malformed", "an unreadable PDF") from None
-    for name, versions in attachments.items():
-        for version in versions:
-            found = TOKEN.search(version.decode("utf-8", "replace"))
-            if name.endswith((".jwt", ".json")) and found:
-                return found.group(0)
-    raise Refused("malformed", "a PDF without a signed badge attached")
+def _achievement(claims: dict[str, Any]) -> dict[str, Any]:
+    subject = claims.get("credentialSubject")
+    found = subject.get("achievement") if isinstance(subject, dict) else None
+    return found if isinstance(found, dict) else {}
 
 
 # --- checking it --------------------------------------------------------------------------------
@@ -150,35 +88,35 @@ def examine(db: Database, token: str) -> Candidate:
             raise Refused("own")
     except identity.NotConfigured:
         pass
-    if not issuer.startswith("did:web:"):
-        raise Refused("unknown_issuer", issuer)
     profile = claims.get("issuer") if isinstance(claims.get("issuer"), dict) else {}
-    base = _issuer_address(issuer, str(profile.get("url") or ""))
+    base = issuer_address(issuer, str(profile.get("url") or ""))
     trusted = fetch_one(db, "SELECT * FROM trusted_issuers WHERE issuer = ?", [issuer])
     jwks = json.loads(trusted["jwks"]) if trusted else None
     fetched = False
     if jwks is None or not _has_key(jwks, header.get("kid")):
         try:
-            jwks = json.loads(http_get(base + "/.well-known/jwks.json", "application/json"))
+            jwks = http_json(base + "/.well-known/jwks.json")
             fetched = True
-        except (Refused, ValueError):
+        except Refused:
             if jwks is None:
                 raise Refused("unknown_issuer", issuer) from None
     verified, reason = credentials.decode(token, _keys(jwks))
     if reason != "ok" or verified is None:
         raise Refused("bad_signature")
+    start, end = credentials.bounds(verified)
+    if start is None:
+        raise Refused("malformed", "no validFrom")
     dates = credentials.judge_dates(verified)
     if dates != "ok":
         raise Refused(dates)
     checked = _status_checked(verified, base, jwks)
-    level = _level(verified)
     candidate = Candidate(
         token=token, claims=verified, issuer=issuer,
-        issuer_name=str(profile.get("name") or (trusted or {}).get("name") or issuer),
+        # A name the trusted list holds; a new fablab's own claim, with its address beside it.
+        issuer_name=str(trusted["name"] if trusted else profile.get("name") or issuer)[:80],
         issuer_url=base, jwks=jwks, keys_fetched=fetched or trusted is None,
-        status_checked=checked, level=level, skill_name=_skill_name(verified),
-        trained_on=_day(verified.get("nbf")) or today(),
-        valid_until=_day(verified.get("exp")),
+        status_checked=checked, level=_level(verified, base), skill_name=_skill_name(verified),
+        trained_on=start.date(), valid_until=end.date() if end else None,
     )  # fmt: skip
     candidate.skills = matching_skills(db, candidate)
     candidate.holder = _holder(candidate.credential_id, base)
@@ -188,25 +126,19 @@ def examine(db: Database, token: str) -> Candidate:
     return candidate
 
 
-def _issuer_address(did: str, url: str) -> str:
-    """Where the issuer publishes: its profile's url, if its host is the DID's."""
-    host = unquote(did.removeprefix("did:web:").split(":")[0])
-    parts = urlsplit(url)
-    if parts.scheme in ("http", "https") and parts.netloc.lower() == host.lower():
-        return f"{parts.scheme}://{parts.netloc.lower()}"
-    return f"https://{host}"
-
-
 def _has_key(jwks: dict[str, Any], kid: object) -> bool:
-    return any(key.get("kid") == kid for key in jwks.get("keys", []) if isinstance(key, dict))
+    keys = jwks.get("keys")
+    return isinstance(keys, list) and any(isinstance(k, dict) and k.get("kid") == kid
+                                          for k in keys)  # fmt: skip
 
 
 def _keys(jwks: dict[str, Any]) -> dict[str, Any]:
-    found = {}
-    for key in jwks.get("keys", []):
+    found: dict[str, Any] = {}
+    keys = jwks.get("keys") if isinstance(jwks, dict) else None
+    for key in keys if isinstance(keys, list) else []:
         try:
             found[str(key["kid"])] = jwt.PyJWK(key, algorithm="EdDSA").key
-        except (jwt.PyJWTError, KeyError, TypeError):
+        except (jwt.PyJWTError, KeyError, TypeError, ValueError):
             continue
     return found
 
@@ -221,17 +153,27 @@ def _status_checked(claims: dict[str, Any], base: str, jwks: dict[str, Any]) -> 
         return False
     try:
         index = int(entry.get("statusListIndex", ""))
-        listed, reason = credentials.decode(
-            http_get(url, "application/vc+jwt").decode(), _keys(jwks)
-        )
-        if reason != "ok" or listed is None:
+        published = http_get(url, "application/vc+jwt").decode()
+        listed, reason = credentials.decode(published, _keys(jwks))
+        if reason != "ok" or listed is None or not 0 <= index < 8 * MAX_BYTES:
             return False
-        revoked = status_list.is_set(listed["credentialSubject"]["encodedList"], index)
-    except (Refused, ValueError, KeyError, TypeError, IndexError, OSError):
+        revoked = _bit(listed["credentialSubject"]["encodedList"], index)
+    except Refused:
+        return False
+    except Exception:
         return False
     if revoked:
         raise Refused("revoked")
     return True
+
+
+def _bit(encoded: str, index: int) -> bool:
+    """A bit of a GZIP'd, base64url list, unpacking no more than needed to reach it."""
+    import base64
+
+    raw = base64.urlsafe_b64decode(encoded.removeprefix("u") + "=" * (-len(encoded) % 4))
+    bits = zlib.decompressobj(wbits=31).decompress(raw, index // 8 + 1)
+    return bool(bits[index // 8] & (0x80 >> (index % 8)))
 
 
 def _holder(credential_id: str, base: str) -> str | None:
@@ -239,30 +181,23 @@ def _holder(credential_id: str, base: str) -> str | None:
     if not credential_id.startswith(base + "/"):
         return None
     try:
-        answer = json.loads(http_get(credential_id, "application/json"))
-    except (Refused, ValueError):
+        holder = http_json(credential_id).get("holder")
+    except Refused:
         return None
-    return str(answer["holder"]) if isinstance(answer, dict) and answer.get("holder") else None
+    return str(holder)[:60] if holder else None
 
 
-def _level(claims: dict[str, Any]) -> int:
-    achievement = (claims.get("credentialSubject") or {}).get("achievement") or {}
-    last = str(achievement.get("id", "")).rstrip("/").rsplit("/", 1)[-1]
-    if last in ("1", "2", "3"):
-        return int(last)
-    named = re.search(r"niveau (\d)", str(achievement.get("name", "")))
-    return int(named.group(1)) if named and named.group(1) in "123" else 1
+def _level(claims: dict[str, Any], base: str) -> int:
+    """The level, read only from an achievement this software's hubs publish
+    (`<issuer>/badges/competences/<skill>/<level>`); 1 otherwise."""
+    found = re.fullmatch(re.escape(base) + r"/badges/competences/[a-z0-9-]+/([123])",
+                         str(_achievement(claims).get("id", "")))  # fmt: skip
+    return int(found.group(1)) if found else 1
 
 
 def _skill_name(claims: dict[str, Any]) -> str:
-    achievement = (claims.get("credentialSubject") or {}).get("achievement") or {}
-    return str(achievement.get("name") or claims.get("name") or "").split(" — ")[0]
-
-
-def _day(stamp: object) -> date | None:
-    if not isinstance(stamp, int | float):
-        return None
-    return datetime.fromtimestamp(stamp, UTC).date()
+    name = _achievement(claims).get("name") or claims.get("name") or ""
+    return str(name).split(" — ")[0][:120]
 
 
 def matching_skills(db: Database, candidate: Candidate) -> list[str]:
@@ -288,8 +223,9 @@ def _name(db: Database, slug: str) -> str:
 
 def record(db: Database, person_id: str, candidate: Candidate, *, skill: str, level: int,
            actor: str) -> int:  # fmt: skip
-    """The training here: from the day it was done there, at a level no higher than the
-    credential's, until the local skill's expiry (or the credential's, if sooner)."""
+    """The training here, recorded today (the issuer's status list says it had not lapsed
+    there), at a level no higher than the credential's, until the local skill's expiry
+    counted from the day it was done there (or the credential's, if sooner)."""
     if not 1 <= level <= candidate.level:
         raise Invalid(f"the level is at most the credential's ({candidate.level})")
     row = fetch_one(db, "SELECT validity_months FROM skills WHERE slug = ?", [skill])
@@ -301,6 +237,10 @@ def record(db: Database, person_id: str, candidate: Candidate, *, skill: str, le
     until = min([day for day in (local, candidate.valid_until) if day], default=None)
     if until is not None and until < today():
         raise Refused("too_old", until.isoformat())
+    here = next((g for g in grants.history(db, person_id) if g["skill"] == skill
+                 and g["state"].valid and g["level"] >= level), None)  # fmt: skip
+    if here is not None:
+        raise Refused("held_here", str(here["level"]))
     provenance = {
         "issuer": candidate.issuer, "name": candidate.issuer_name, "url": candidate.issuer_url,
         "credential": candidate.credential_id, "level": candidate.level,
@@ -351,14 +291,11 @@ def trust(db: Database, issuer: str, name: str, jwks: dict[str, Any], *, actor: 
 def trust_address(db: Database, url: str, *, actor: str) -> str:
     """Trust the fablab at an address (its hub's public root): read its profile and keys."""
     base = identity.check_public_url(url)
-    try:
-        document = json.loads(http_get(base + "/.well-known/did.json", "application/json"))
-        profile = json.loads(http_get(base + "/badges/emetteur", "application/json"))
-        jwks = json.loads(http_get(base + "/.well-known/jwks.json", "application/json"))
-    except ValueError:
-        raise Refused("unknown_issuer", base) from None
+    document = http_json(base + "/.well-known/did.json")
+    profile = http_json(base + "/badges/emetteur")
+    jwks = http_json(base + "/.well-known/jwks.json")
     did = str(document.get("id", ""))
-    if _issuer_address(did, base) != base or profile.get("id") != did:
+    if issuer_address(did, base) != base or profile.get("id") != did:
         raise Refused("unknown_issuer", base)
     trust(db, did, str(profile.get("name") or did), jwks, actor=actor)
     return did

@@ -19,12 +19,13 @@ from typing import Any
 from sqlite_utils import Database
 
 from common.clock import now_iso
-from web.db import fetch_all
+from web.db import fetch_all, writing
 from web.domain.training_state import LAST_PRACTICE, PRACTICE_JOIN, state_of
 
 SIZE = 131_072
 PURPOSE = "revocation"
 LIST_PATH = "/badges/statut/1"
+ENDED = ("lapsed", "suspended", "revoked", "superseded")
 
 
 def new_index(db: Database) -> int:
@@ -48,9 +49,10 @@ def revoke(db: Database, why: str, *, grant_id: int | None = None,
     ).rowcount
 
 
-def sweep_lapsed(db: Database, today: date) -> int:
+def sweep(db: Database, today: date | None = None) -> int:
     """Credentials whose training has lapsed for lack of practice since they were issued
-    (or was suspended, revoked or replaced without passing through grants): their bits."""
+    (or was suspended, revoked or replaced without passing through grants): their bits.
+    Reads only, unless a bit is to be set: public pages call it without taking the lock."""
     rows = fetch_all(
         db,
         f"""
@@ -62,12 +64,12 @@ def sweep_lapsed(db: Database, today: date) -> int:
         WHERE issued_credentials.revoked_at IS NULL
         """,
     )
-    done = 0
-    for grant in rows:
-        state = state_of(grant, today)
-        if state.code in ("lapsed", "suspended", "revoked"):
-            done += revoke(db, state.code, grant_id=grant["id"])
-    return done
+    ended = [(grant["id"], state.code) for grant in rows
+             if (state := state_of(grant, today or date.today())).code in ENDED]  # fmt: skip
+    if not ended:
+        return 0
+    with writing(db):
+        return sum(revoke(db, why, grant_id=grant_id) for grant_id, why in ended)
 
 
 def encoded(db: Database) -> str:
@@ -78,13 +80,6 @@ def encoded(db: Database) -> str:
         bits[index // 8] |= 0x80 >> (index % 8)  # the first bit is the leftmost
     packed = gzip.compress(bytes(bits), mtime=0)
     return "u" + base64.urlsafe_b64encode(packed).rstrip(b"=").decode()
-
-
-def is_set(encoded_list: str, index: int) -> bool:
-    """Read a bit of an encoded list (a verifier's side, for the hub's own checks)."""
-    raw = encoded_list[1:] if encoded_list.startswith("u") else encoded_list
-    bits = gzip.decompress(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-    return bool(bits[index // 8] & (0x80 >> (index % 8)))
 
 
 def entry(base: str, index: int) -> dict[str, Any]:

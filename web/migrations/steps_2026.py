@@ -269,3 +269,21 @@ CREATE TABLE trusted_issuers (
 ALTER TABLE grants ADD COLUMN recognised_from TEXT;  -- JSON: issuer, name, credential, date
 """,
     )
+
+
+@migration("0016_partner_agreements")
+def _partner_agreements(db: Database) -> None:
+    """The partners the weekly export is written for (France Travail, Mission Locale, PLIE):
+    each agreement gives the people who agreed a pseudonym of its own."""
+    _statements(
+        db,
+        """
+CREATE TABLE partners (
+    id         INTEGER PRIMARY KEY,
+    slug       TEXT NOT NULL UNIQUE,                -- in file names: mission-locale
+    name       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    ended_at   TEXT                                 -- no more exports after that
+);
+""",
+    )

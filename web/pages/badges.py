@@ -36,6 +36,7 @@ DETAILS = {
     "revoked": _l("La formation a été retirée."),
     "suspended": _l("La formation a été suspendue."),
     "lapsed": _l("La formation s'est arrêtée faute de pratique."),
+    "superseded": _l("La formation a été remplacée par une autre, plus récente."),
     "erased": _l("La personne a demandé l'effacement de ses données."),
 }
 

@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date
 from typing import Any
 
 from flask import abort, render_template, request
 from werkzeug.wrappers import Response
 
 from web.app import get_db
-from web.db import fetch_one, writing
+from web.db import fetch_one
 from web.domain import credentials, identity, status_list
 from web.domain.rome import fiche_url, title
 from web.pages import bp
 
 PUBLIC = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"}
+_signed_list: dict[str, Any] = {}  # the last status list signed, and what it was made from
 
 
 def _issuer() -> identity.Issuer:
@@ -73,10 +73,12 @@ def status_list_credential() -> Response:
     """The signed list, as a VC-JWT (what the credentials' `statusListCredential` names)."""
     who = _issuer()
     db = get_db()
-    with writing(db):
-        status_list.sweep_lapsed(db, date.today())
-    token = credentials.sign(status_list.list_credential(db, who.base, who.did))
-    response = Response(token, mimetype="application/vc+jwt")
+    status_list.sweep(db)
+    listed = status_list.list_credential(db, who.base, who.did)
+    key = (who.did, identity.signing_key()[0], listed["credentialSubject"]["encodedList"])
+    if _signed_list.get("key") != key:  # signed again only when a bit or the key changed
+        _signed_list.update(key=key, token=credentials.sign(listed))
+    response = Response(_signed_list["token"], mimetype="application/vc+jwt")
     response.headers.update(PUBLIC)
     return response
 
@@ -87,8 +89,7 @@ def verification(credential_id: str) -> str | Response | tuple[str, int]:
     signed credential) for another fablab's hub importing it."""
     db = get_db()
     who = _issuer()
-    with writing(db):
-        verdict = credentials.status_of(db, credential_id)
+    verdict = credentials.status_of(db, credential_id)
     if verdict.record is None:
         if request.accept_mimetypes.best == "application/json":
             return _json({"valid": False, "reason": "unknown"})
@@ -97,7 +98,7 @@ def verification(credential_id: str) -> str | Response | tuple[str, int]:
     if request.accept_mimetypes.best == "application/json":
         return _json({"valid": verdict.valid, "reason": verdict.reason,
                       "detail": verdict.detail, "holder": verdict.record["holder_name"],
-                      "credential": verdict.record["token"]})  # fmt: skip
+                      "credential": verdict.record["token"] or None})  # fmt: skip
     return render_template("credential_check.html", verdict=verdict, who=who, shown=shown)
 
 

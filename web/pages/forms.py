@@ -301,6 +301,20 @@ class RecognitionForm(PageForm):
     level = SelectField(_l("Niveau reconnu"), choices=LEVELS)
 
 
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$"
+
+
+class PartnerForm(PageForm):
+    slug = StringField(
+        _l("Nom court, pour les fichiers (minuscules et tirets, ex. mission-locale)"),
+        validators=[
+            DataRequired(REQUIRED),
+            Regexp(SLUG_PATTERN, message=_l("3 à 40 minuscules, chiffres et tirets.")),
+        ],
+    )
+    name = StringField(_l("Nom du partenaire"), validators=[DataRequired(REQUIRED), Length(max=80)])
+
+
 class TrustForm(PageForm):
     url = StringField(
         _l("Adresse du hub de l'autre fablab (https://…)"),

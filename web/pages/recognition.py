@@ -39,6 +39,7 @@ REFUSALS = {
     "too_old": _l("Refusé : selon la règle de ce fablab, cette formation aurait expiré. Une "
                   "nouvelle formation est nécessaire."),
     "already": _l("Ce badge a déjà été reconnu ici."),
+    "held_here": _l("Cette personne a déjà cette formation ici, à ce niveau ou plus haut."),
 }  # fmt: skip
 
 
