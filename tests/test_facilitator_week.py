@@ -263,7 +263,10 @@ def test_the_export_week_is_picked_from_a_list(logged_in):
     assert len(re.findall(r'<option value="\d{4}-W\d\d"', page)) == 26
     assert re.search(r"du \d+ \w+ \d{4} au \d+ \w+ \d{4} \(semaine \d+\)", page)
     bad = logged_in.get("/export?semaine=hier")
-    assert bad.status_code == 400 and "Choisissez une semaine dans la liste." in html(bad)
+    assert (
+        bad.status_code == 400
+        and "Choisissez une semaine et un partenaire dans les listes." in html(bad)
+    )
 
 
 def test_too_big_too_many_and_a_failure_are_pages_too(logged_in, client, app, monkeypatch):

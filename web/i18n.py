@@ -33,6 +33,7 @@ def init_babel(app: Flask) -> Babel:
     app.jinja_env.globals["one_day"] = timedelta(days=1)
     # Columns kept as JSON (a session's checklist) read in templates.
     app.jinja_env.filters["fromjson"] = lambda text: json.loads(text) if text else None
+    app.jinja_env.add_extension("jinja2.ext.do")  # tables built row by row (_person_data.html)
     return babel
 
 

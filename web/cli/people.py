@@ -60,7 +60,7 @@ def person_add(
 def person_export(db: Database, actor: str, person_id: str) -> None:
     """Print everything the hub holds about a person, as JSON (their right of access)."""
     from web.domain import audit
-    from web.domain.erasure import export_person
+    from web.domain.person_record import export_person
 
     click.echo(json.dumps(export_person(db, person_id), ensure_ascii=False, indent=2))
     audit.record(db, actor, "person.export", person_id)

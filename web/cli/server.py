@@ -76,23 +76,64 @@ def serve(hub: Hub, host: str, port: int, threads: int) -> None:
     waitress.serve(app, host=host, port=port, threads=threads, ident="fablab-hub")
 
 
-@main.command()
-@click.argument("destination", type=click.Path(dir_okay=False))
+@main.command(context_settings={"ignore_unknown_options": False})
+@click.argument("words", nargs=-1, required=True)
 @click.pass_obj
-def backup(hub: Hub, destination: str) -> None:
-    """Copy the database to DESTINATION with SQLite's online backup (safe while serving)."""
+def backup(hub: Hub, words: tuple[str, ...]) -> None:
+    """`backup DESTINATION`: copy the database to a new file with SQLite's online backup (safe
+    while serving), and the erasure ledger beside it. `backup restore FILE`: put FILE back
+    as the database (stop the hub first), then erase again everyone the ledgers name."""
+    if words[0] == "restore" and len(words) == 2:
+        _restore(hub, Path(words[1]))
+    elif len(words) == 1 and words[0] != "restore":
+        _backup(hub, Path(words[0]))
+    else:
+        raise click.UsageError("fablab-hub backup DESTINATION, or fablab-hub backup restore FILE")
+
+
+def _backup(hub: Hub, target_path: Path) -> None:
+    import shutil
     import sqlite3
 
-    target_path = Path(destination)
+    from web.domain.erasure import ledger_path
+
     if target_path.exists():
-        raise click.ClickException(f"{destination} exists already; choose a new file")
+        raise click.ClickException(f"{target_path} exists already; choose a new file")
     source = hub.open()
     target = sqlite3.connect(target_path)
     try:
         source.conn.backup(target)
     finally:
         target.close()
-    click.echo(f"Backed up {hub.path} to {destination}.")
+    ledger = ledger_path(source)
+    if ledger is not None and ledger.exists():
+        shutil.copyfile(ledger, f"{target_path}.erasures")
+    click.echo(f"Backed up {hub.path} to {target_path}.")
+
+
+def _restore(hub: Hub, backup_path: Path) -> None:
+    import sqlite3
+
+    from web.domain.erasure import apply_ledger
+
+    if not backup_path.is_file():
+        raise click.ClickException(f"no backup at {backup_path}")
+    source = sqlite3.connect(f"file:{backup_path}?mode=ro", uri=True)
+    try:
+        if source.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            raise click.ClickException(f"{backup_path} is damaged; choose another backup")
+        target = sqlite3.connect(hub.path)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    db = hub.open(require_schema=False)
+    migrate(db)  # an older backup is brought up to date first
+    again = apply_ledger(db, Path(f"{backup_path}.erasures"), actor="backup restore")
+    click.echo(f"Restored {hub.path} from {backup_path}; "
+               f"{len(again)} erased person(s) erased again.")  # fmt: skip
 
 
 @main.command("demo-data")

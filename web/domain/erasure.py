@@ -1,15 +1,19 @@
 """A person's right to erasure: their identity and badges go; anonymous totals stay.
 
-After `erase`, the person's display name and badge UIDs are nowhere in the
-database file or its WAL: rows are deleted or blanked with SQLite's
-secure_delete on (freed pages are zeroed), the audit details that named a
-card are scrubbed, and the WAL is checkpointed and truncated.
+After `erase`, the person's display name and badge UIDs are nowhere in the database file or
+its WAL: rows are deleted or blanked with SQLite's secure_delete on (freed pages are
+zeroed), their name is scrubbed wherever it was written as text (as the trainer of others,
+in a reason, in the audit log), the audit details that named a card are scrubbed, and the
+WAL is checkpointed and truncated. The person's id goes to the erasure ledger, a file beside
+the database (ids only), which `fablab-hub backup restore` applies again: a restored backup
+never brings an erased person back.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import os
+from pathlib import Path
 
 from sqlite_utils import Database
 
@@ -17,38 +21,30 @@ from common.clock import now_iso
 from web.db import fetch_all, writing
 from web.domain import audit, people, status_list
 
-
-def export_person(db: Database, person_id: str) -> dict[str, Any]:
-    """Everything the hub holds about a person, for them to take away (right of access)."""
-    person = people.get_person(db, person_id)
-    return {
-        "person": person,
-        "badges": fetch_all(
-            db, "SELECT uid, assigned_at, revoked_at FROM badges WHERE person_id = ?", [person_id]
-        ),
-        "trainings": fetch_all(
-            db,
-            """
-            SELECT skills.slug AS skill, grants.level, grants.granted_by, grants.granted_at,
-                   grants.valid_until, grants.status
-            FROM grants JOIN skills ON skills.id = grants.skill_id
-            WHERE person_id = ? ORDER BY granted_at
-            """,
-            [person_id],
-        ),
-        "practice": fetch_all(db, "SELECT * FROM practice WHERE person_id = ?", [person_id]),
-        "sessions": fetch_all(
-            db,
-            "SELECT sessions.id, machines.name AS machine, started_at, ended_at, end_reason, "
-            "busy_seconds FROM sessions JOIN machines ON machines.id = sessions.machine_id "
-            "WHERE person_id = ? ORDER BY started_at",
-            [person_id],
-        ),
-    }
+ERASED = "(personne effacée)"
+# What erasure does with each table web.domain.person_record exports (a test checks both
+# name the same tables).
+ON_ERASURE = {
+    "people": "name, age band, gender and consents blanked; the id stays, meaning nobody",
+    "badges": "deleted", "badge_hashes": "deleted", "enrolments": "deleted",
+    "grants": "kept by id; the name scrubbed where it trained others or gave a reason",
+    "grant_changes": "kept; the name scrubbed from who and why",
+    "sessions": "kept by id, for the anonymous totals", "practice": "kept by id",
+    "presence": "kept by id", "usage_people": "kept by id",
+    "events": "the card's unknown-badge taps deleted; the rest kept by id",
+    "anomalies": "kept by id; the name scrubbed from their text",
+    "calls": "kept by id", "reports": "kept by id",
+    "issued_credentials": "revoked; the name shown and the signed copy blanked",
+    "facilitators": "unlinked from the person",
+    "audit_log": "the name and the card numbers scrubbed from the details",
+}  # fmt: skip
+TEXT_COLUMNS = [("grants", "granted_by"), ("grants", "status_reason"), ("grant_changes", "by"),
+                ("grant_changes", "reason"), ("anomalies", "detail"),
+                ("audit_log", "details")]  # fmt: skip
 
 
 def erase(db: Database, person_id: str, *, actor: str) -> None:
-    people.get_person(db, person_id)  # NotFound if unknown or already erased
+    name = people.get_person(db, person_id)["display_name"]  # NotFound if unknown or erased
     uids = [row["uid"] for row in fetch_all(db, "SELECT uid FROM badges WHERE person_id = ?",
                                             [person_id])]  # fmt: skip
     db.execute("PRAGMA secure_delete = ON")
@@ -79,7 +75,83 @@ def erase(db: Database, person_id: str, *, actor: str) -> None:
                 details = {k: ("(effacé)" if v == uid else v) for k, v in details.items()}
                 db.execute("UPDATE audit_log SET details = ? WHERE id = ?",
                            [json.dumps(details), entry["id"]])  # fmt: skip
+        _scrub(db, name)
         audit.record(db, actor, "person.erase", person_id)
+    _remember(db, person_id)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.execute("VACUUM")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _scrub(db: Database, name: str) -> None:
+    """The name wherever a facilitator wrote it as text ("Formé par Amina Benali")."""
+    if len(name.strip()) < 2:
+        return
+    for table, column in TEXT_COLUMNS:
+        query = (f"SELECT rowid AS position, {column} AS text FROM {table} "
+                 f"WHERE fold({column}) LIKE '%' || fold(?) || '%'")  # fmt: skip
+        found = fetch_all(db, query, [name])
+        for row in found:
+            db.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?",
+                       [_without(row["text"], name), row["position"]])  # fmt: skip
+
+
+def _without(text: str, name: str) -> str:
+    """`text` with every spelling of `name` (capitals, accents) replaced."""
+    import re
+
+    from web.db import fold
+
+    folded, wanted = fold(text), fold(name)
+    # fold() keeps lengths for these scripts (it drops combining marks of a decomposed
+    # form, which NFC text does not have); if not, replace the name as written.
+    if len(folded) != len(text):
+        return re.sub(re.escape(name), ERASED, text, flags=re.IGNORECASE)
+    out, start = [], 0
+    while (at := folded.find(wanted, start)) >= 0:
+        out += [text[start:at], ERASED]
+        start = at + len(wanted)
+    return "".join([*out, text[start:]])
+
+
+# --- the ledger -------------------------------------------------------------------------------
+
+
+def ledger_path(db: Database) -> Path | None:
+    """`<database>.erasures`, beside the database file (None for a database in memory)."""
+    file = db.execute("PRAGMA database_list").fetchone()[2]
+    return Path(f"{file}.erasures") if file else None
+
+
+def _remember(db: Database, person_id: str) -> None:
+    path = ledger_path(db)
+    if path is None:
+        return
+    with open(path, "a", encoding="utf-8") as ledger:
+        ledger.write(json.dumps({"person": person_id, "at": now_iso()}) + "\n")
+        ledger.flush()
+        os.fsync(ledger.fileno())
+
+
+def erased_ids(*paths: Path) -> set[str]:
+    found = set()
+    for path in paths:
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    found.add(str(json.loads(line)["person"]))
+                except (ValueError, KeyError, TypeError):
+                    continue  # a line cut by a power failure: the others still count
+    return found
+
+
+def apply_ledger(db: Database, *extra: Path, actor: str) -> list[str]:
+    """Erase again everyone the ledgers name who is back (a restored backup); who."""
+    own = ledger_path(db)
+    again = []
+    for person_id in sorted(erased_ids(*([own] if own else []), *extra)):
+        row = db.execute("SELECT erased_at FROM people WHERE id = ?", [person_id]).fetchone()
+        if row is not None and row[0] is None:
+            erase(db, person_id, actor=actor)
+            again.append(person_id)
+    return again

@@ -101,7 +101,10 @@ class PersonForm(PageForm):
     gender = SelectField(_l("Genre (pour les statistiques)"), choices=GENDERS)
     consent_statistics = BooleanField(_l("Accepte d'être compté·e dans les statistiques"))
     consent_partner_sharing = BooleanField(
-        _l("Accepte que son parcours soit montré à son conseiller ou sa conseillère")
+        _l(
+            "Accepte que ses séances soient transmises sans son nom, sous un pseudonyme, aux "
+            "partenaires (France Travail, Mission Locale, PLIE), pour suivre son parcours"
+        )
     )
     language = SelectField(
         _l("Langue de l'écran et de la voix aux machines"),

@@ -208,33 +208,40 @@ def parcours_page(person_id: str) -> str:
     )
 
 
-@bp.get("/personnes/<person_id>/donnees.json")
-@login_required
-def person_data(person_id: str) -> Response:
-    """Everything the hub holds about the person, to hand to them (right of access)."""
+def _handed_over(person_id: str, form: str) -> dict:
+    """Everything the hub holds about the person (right of access), logged as handed over."""
     from web.domain import audit
-    from web.domain.erasure import export_person
+    from web.domain.person_record import export_person
 
     person_or_404(person_id)
     data = export_person(get_db(), person_id)
-    audit.record(get_db(), actor(), "person.export", person_id)
+    audit.record(get_db(), actor(), "person.export", person_id, format=form)
+    return data
+
+
+@bp.get("/personnes/<person_id>/donnees")
+@login_required
+def person_data_page(person_id: str) -> str:
+    """To read with the person, in words."""
+    return render_template("person_data.html", data=_handed_over(person_id, "page"))
+
+
+@bp.get("/personnes/<person_id>/donnees.json")
+@login_required
+def person_data(person_id: str) -> Response:
+    """All of it, for another program."""
+    data = _handed_over(person_id, "json")
     return _download(jsonify(data), f"donnees-{person_id}.json", "application/json")
 
 
 @bp.get("/personnes/<person_id>/donnees.pdf")
 @login_required
 def person_data_pdf(person_id: str) -> Response:
-    """The same, as pages to hand over and read together."""
-    from web.domain import audit, settings
-    from web.domain.erasure import export_person
+    """The page, as a document to hand over."""
     from web.pages.documents import pdf_response
 
-    person_or_404(person_id)
-    data = export_person(get_db(), person_id)
-    audit.record(get_db(), actor(), "person.export", person_id, format="pdf")
-    return pdf_response("pdf/personal_data.html", f"donnees-{person_id}.pdf", data=data,
-                        fablab=settings.get(get_db(), "fablab_name") or "Le fablab",
-                        today=date.today())  # fmt: skip
+    return pdf_response("pdf/personal_data.html", f"donnees-{person_id}.pdf",
+                        data=_handed_over(person_id, "pdf"), today=date.today())  # fmt: skip
 
 
 def _download(

@@ -36,7 +36,13 @@ def accessibility() -> str:
 
 @bp.get("/donnees-personnelles")
 def personal_data() -> str:
-    return render_template("personal_data.html")
+    """The privacy notice: its durations come from the code that applies them."""
+    from web.domain import partners
+    from web.domain.export import SMALL
+    from web.domain.purge import DEFAULT_MONTHS
+
+    return render_template("personal_data.html", months=DEFAULT_MONTHS, small=SMALL,
+                           partners=partners.current(get_db()))  # fmt: skip
 
 
 @bp.get("/langue/<code>")
