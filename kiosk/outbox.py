@@ -14,6 +14,7 @@ import logging
 import sqlite3
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,20 +28,26 @@ def new_event(kind: str, at: datetime | None = None, **fields: Any) -> dict[str,
     return {"id": str(uuid.uuid4()), "type": kind, "at": moment, **fields}
 
 
+def _connect(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5)
+
+
 class Outbox:
-    def __init__(self, path: Path, max_bytes: int | None = None) -> None:
+    def __init__(
+        self, path: Path, max_bytes: int | None = None, connect: Callable[[Path], Any] | None = None
+    ) -> None:
         """`max_bytes` caps the file (SQLite's page limit): a full outbox refuses new events
-        cleanly (sqlite3.Error) instead of filling the SD card; acknowledged events free room."""
+        cleanly (sqlite3.Error) instead of filling the SD card; acknowledged events free room.
+        `connect`: how to open the file (the power-cut test opens it through its own VFS)."""
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5)
+        connect = connect or _connect
+        self._db = connect(path)
         self._lock = threading.Lock()
         self.appended = threading.Condition(self._lock)
         # The shipper has its own connection, without an fsync per acknowledgement: losing
         # one in a power cut only means sending those events again, which the hub ignores.
         # That keeps its deletes from queueing a tap's write behind their fsync.
-        self._shipping = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, timeout=5
-        )
+        self._shipping = connect(path)
         self._shipping_lock = threading.Lock()
         with self._lock:
             self._db.execute("PRAGMA journal_mode = WAL")
@@ -74,7 +81,10 @@ class Outbox:
                     self._journal_write(key, value)
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # A full disk may have ended the transaction already: then a ROLLBACK would
+                # raise "no transaction is active" in place of "database or disk is full".
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
             self.appended.notify_all()
 
