@@ -57,11 +57,11 @@ class PowerCutVFS(apsw.VFS):
         self.disk, self.name = disk, name
         super().__init__(name, "")
 
-    def xOpen(self, name: Any, flags: list[int]) -> PowerCutFile:  # noqa: N802  (SQLite's name)
+    def xOpen(self, name: Any, flags: list[int]) -> PowerCutFile:
         path = name.filename() if hasattr(name, "filename") else name
         return PowerCutFile(self.disk, name, str(path) if path else "", flags)
 
-    def xDelete(self, filename: str, syncdir: bool) -> None:  # noqa: N802
+    def xDelete(self, filename: str, syncdir: bool) -> None:
         self.disk.tick()
         super().xDelete(filename, syncdir)
         self.disk.synced[filename] = None
@@ -74,15 +74,15 @@ class PowerCutFile(apsw.VFSFile):
         if path and not path.endswith("-shm"):
             disk.opened(path)
 
-    def xWrite(self, data: bytes, offset: int) -> None:  # noqa: N802
+    def xWrite(self, data: bytes, offset: int) -> None:
         self.disk.tick()
         super().xWrite(data, offset)
 
-    def xTruncate(self, size: int) -> None:  # noqa: N802
+    def xTruncate(self, size: int) -> None:
         self.disk.tick()
         super().xTruncate(size)
 
-    def xSync(self, flags: int) -> None:  # noqa: N802
+    def xSync(self, flags: int) -> None:
         self.disk.tick()
         super().xSync(flags)
         if self.path:
