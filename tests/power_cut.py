@@ -6,6 +6,7 @@ goes too."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,5 @@ class Connection:
         return self._connection.in_transaction
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(apsw.Error):  # the power is off
             self._connection.close(True)
-        except apsw.Error:
-            pass  # the power is off

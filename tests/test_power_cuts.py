@@ -64,7 +64,7 @@ def test_two_hundred_power_cuts_lose_nothing_the_resident_saw(tmp_path):
         in_flight: list = []
         outbox = None
         try:
-            outbox = Outbox(path, connect=lambda file: Connection(file, vfs.name))
+            outbox = Outbox(path, connect=lambda file, name=vfs.name: Connection(file, name))
             life(outbox, rng, seen, journals, acked, in_flight)
         except Exception:
             pass
