@@ -19,7 +19,7 @@ OCTOPRINT_PORT ?= 5001
 SCREEN_PORT ?= 8010
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench system-deps test-system-deps clean translations i18n-update pi-proof
+.PHONY: demo test lint bench system-deps test-system-deps clean translations i18n-update pi-proof mutation
 
 system-deps:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -91,5 +91,13 @@ demo: $(STAMP) $(OCTOPRINT) translations
 pi-proof: $(STAMP)
 	$(BIN)/python proof/pi_proof.py
 
+# Mutation testing of the safety-critical modules ([tool.mutmut] in pyproject.toml): each
+# mutant against the in-process tests that reach it. Not part of `make test` (about 30 min);
+# its last result is in docs/testing.md.
+mutation: $(STAMP)
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/python bench/mutation_score.py
+
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache .hypothesis *.egg-info mutants

@@ -43,6 +43,7 @@ def _load_config(config_path: str | None) -> Any:
 def run(config_path: str | None) -> None:
     """Run the station: read badges, decide, drive the machine, report to the hub."""
     import logging
+    import os
     import sys
 
     from kiosk.agent import Station
@@ -51,7 +52,8 @@ def run(config_path: str | None) -> None:
     # a shorter switch interval (5 ms by default) keeps a tap from waiting on them.
     sys.setswitchinterval(0.001)
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=os.environ.get("FABLAB_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     station = Station(_load_config(config_path))
     signal.signal(signal.SIGTERM, lambda *_: station.stop())

@@ -80,6 +80,7 @@ class Outbox:
                 for key, value in (journal or {}).items():
                     self._journal_write(key, value)
                 self._db.execute("COMMIT")
+                log.debug("kept %s %s", event["type"], event["id"])  # the drills count these
             except BaseException:
                 # A full disk may have ended the transaction already: then a ROLLBACK would
                 # raise "no transaction is active" in place of "database or disk is full".

@@ -287,3 +287,19 @@ def test_a_replaced_training_withdraws_its_credentials(db, fablab):
     grants.grant(db, karim, "decoupe-laser", level=1, actor="test")
     verdict = credentials.verify(db, issued.token)
     assert (verdict.reason, verdict.detail) == ("revoked", "superseded")
+
+
+@pytest.mark.parametrize("revoked", [[], [5], [0, 7, 131_071], list(range(0, 131_072, 97))])
+def test_a_status_bit_is_read_whatever_the_lists_length(db, revoked):
+    """Lists of every length modulo 4 once encoded (base64url without padding)."""
+    from web.domain import status_list
+    from web.domain.recognition import _bit
+
+    db.execute("PRAGMA foreign_keys = OFF")  # bits alone, without the trainings behind them
+    for index in revoked:
+        db.execute("INSERT INTO issued_credentials (id, grant_id, person_id, status_index, "
+                   "issued_at, revoked_at, token) VALUES (?, 0, 'X', ?, '', 'x', '')",
+                   [f"c{index}", index])  # fmt: skip
+    encoded = status_list.encoded(db)
+    for index in [*revoked, 1, 6, 131_070]:
+        assert _bit(encoded, index) is (index in revoked), index

@@ -40,6 +40,19 @@ class Tally:
         self.refusals_not_kept = len(
             re.findall(r"could not keep event (denied|unknown_badge)", log)
         )
+        # With FABLAB_LOG_LEVEL=DEBUG, each event the outbox wrote (committed, synced).
+        self.kept = set(re.findall(rf"kept (?:{'|'.join(COUNTED)}) (\S+)", log))
+
+
+COUNTED = ("denied", "unknown_badge", "session_started", "session_ended")
+DEBUG = {"FABLAB_LOG_LEVEL": "DEBUG"}
+
+
+def hub_event_ids(db, machine: str) -> set[str]:
+    marks = ",".join("?" * len(COUNTED))
+    return {row[0] for row in db.execute(
+        f"SELECT e.id FROM events e JOIN machines m ON m.id = e.machine_id WHERE m.name = ? "
+        f"AND e.type IN ({marks})", [machine, *COUNTED])}  # fmt: skip
 
 
 def hub_refusals(db, machine: str) -> int:
@@ -84,7 +97,7 @@ def test_kill_9_at_random_moments_under_steady_taps_loses_and_doubles_nothing(
     kiosk = station(tmp_path, url, fablab)
     kills = 20
     for round_ in range(kills):
-        kiosk.start()
+        kiosk.start(env=DEBUG)
         if round_ % 5 == 4:  # some die while starting up or recovering the last session
             time.sleep(rng.uniform(0, 0.8))
         else:
@@ -92,13 +105,17 @@ def test_kill_9_at_random_moments_under_steady_taps_loses_and_doubles_nothing(
             deadline = time.monotonic() + rng.uniform(0.02, 1.2)  # the moment it dies
             tap_steadily(kiosk, LASER_TAPS, rng, lambda d=deadline: time.monotonic() < d)
         kiosk.kill()
-    kiosk.start().wait_for(r"station ready")
+    kiosk.start(env=DEBUG).wait_for(r"station ready")
     try:
         wait_until(lambda: outbox_depth(kiosk) == 0, timeout=30, what="the outbox drained")
     finally:
         kiosk.stop()
 
     tally, rows = Tally(kiosk), hub_sessions(db, "laser")
+    # Exactly: every event the station wrote is at the hub, once; nothing else is.
+    assert len(tally.kept) > 30
+    assert hub_event_ids(db, "laser") == tally.kept
+    assert "rejected" not in (kiosk.directory.parent / "hub.log").read_text()
     refusals = hub_refusals(db, "laser")
     assert tally.refusals_logged > 20 and tally.starts_logged > 10  # the drill did work
     # Whatever a resident was shown reached the hub; nothing arrived that was not decided.

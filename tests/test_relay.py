@@ -51,14 +51,17 @@ def test_busy_time_is_metered_and_noise_is_ignored(pins):
     busy.drive_high()
     busy.drive_low()  # a 0 ms spike: motor noise
     assert events.items == [] and relay.usage().busy_seconds == 0
+    began = time.monotonic()
     busy.drive_high()
     assert events.of(Activity).busy is True
     assert relay.state is MachineState.RUNNING
-    time.sleep(0.3)  # the machine works for a while
+    time.sleep(0.3)  # the machine works for a while (a duration, not a wait for an event)
     busy.drive_low()
+    worked = time.monotonic() - began
     assert events.of(Activity).busy is False
     usage = relay.lock("idle")
-    assert 0.25 <= usage.busy_seconds <= 0.6
+    # Metered as it happened, however loaded the machine running the test is.
+    assert worked - 0.1 <= usage.busy_seconds <= worked
     relay.close()
 
 

@@ -171,7 +171,8 @@ def _bit(encoded: str, index: int) -> bool:
     """A bit of a GZIP'd, base64url list, unpacking no more than needed to reach it."""
     import base64
 
-    raw = base64.urlsafe_b64decode(encoded.removeprefix("u") + "=" * (-len(encoded) % 4))
+    text = encoded.removeprefix("u")  # multibase: "u" is base64url without padding
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     bits = zlib.decompressobj(wbits=31).decompress(raw, index // 8 + 1)
     return bool(bits[index // 8] & (0x80 >> (index % 8)))
 
