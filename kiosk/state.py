@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 
 
 class State(Enum):
@@ -184,11 +185,14 @@ def _build() -> dict[tuple[State, Input], Transition]:
     return table
 
 
-TABLE = _build()
+@cache
+def table() -> dict[tuple[State, Input], Transition]:
+    """The table, built on first use (so that mutation testing builds each mutant's own)."""
+    return _build()
 
 
 def transition(state: State, event: Input) -> Transition:
-    return TABLE[state, event]
+    return table()[state, event]
 
 
 def classify_tap(
