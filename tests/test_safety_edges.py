@@ -173,3 +173,110 @@ def test_an_active_training_cannot_be_reinstated(db, fablab):
     amina = fablab.person("Amina", "DEADBEEF", decoupe_laser=2)
     with pytest.raises(Conflict):
         grants.reinstate(db, amina, "decoupe-laser", actor="test")
+
+
+# --- found by `make mutation`: each test states what a surviving mutant got wrong ------------
+
+
+def test_a_line_reader_drops_a_line_one_byte_too_long():
+    decoder = LineDecoder()
+    at_the_limit = b"DEADBEEF" + b" " * (LineDecoder.MAX_LINE - 8)
+    assert decoder.feed(at_the_limit + b"\n") == ["DEADBEEF"]  # 64 characters: read
+    assert decoder.feed(at_the_limit + b" \n") == []  # 65: dropped, though its start is good
+    assert decoder.feed(b"XDEADBEEF\n") == []  # a stray letter is noise, not a line's end
+
+
+def test_nobody_supervises_on_a_machine_out_of_service(db, fablab):
+    from kiosk.access import AccessList
+    from kiosk.decision import can_supervise
+    from web.domain import access_list
+    from web.domain.access_list import serialise
+
+    fablab.person("Amina", "04A1B2C3D4E5F6", decoupe_laser=3)
+    laser = machines.get_machine(db, "laser")
+    _, body = serialise(access_list.build(db, laser["id"]))
+    listed = AccessList.from_json(json.loads(body), "x")
+    assert can_supervise(listed, "04A1B2C3D4E5F6", date.today()) is not None
+    machines.set_out_of_service(db, "laser", "Lentille", actor="test")
+    laser = machines.get_machine(db, "laser")
+    _, body = serialise(access_list.build(db, laser["id"]))
+    stopped = AccessList.from_json(json.loads(body), "y")
+    assert can_supervise(stopped, "04A1B2C3D4E5F6", date.today()) is None
+    assert can_supervise(None, "04A1B2C3D4E5F6", date.today()) is None
+
+
+def test_erasure_scrubs_every_spelling_of_the_name_every_time():
+    from web.domain.erasure import ERASED, _without
+
+    text = "Formée par ZÉNOBIE Quartzfeld, puis revue par zenobie quartzfeld."
+    assert _without(text, "Zénobie Quartzfeld") == f"Formée par {ERASED}, puis revue par {ERASED}."
+
+
+def test_a_rejected_event_is_named_by_its_id(db, fablab):
+    laser = machines.get_machine(db, "laser")
+    bad = event("session_started", session=str(uuid.uuid4()), person="ZZZZZZZZ")
+    result = ingest.ingest(db, laser, [bad, {"not": "an event"}])
+    assert [item["id"] for item in result.rejected] == [bad["id"], None]
+
+
+def test_reinstating_is_recorded_with_who_and_which_skill(db, fablab):
+    amina = fablab.person("Amina", "DEADBEEF", decoupe_laser=2)
+    grants.suspend(db, amina, "decoupe-laser", reason="Consignes", actor="claire")
+    grants.reinstate(db, amina, "decoupe-laser", actor="samia")
+    change = db.execute("SELECT status, by FROM grant_changes ORDER BY id DESC").fetchone()
+    assert tuple(change) == ("active", "samia")
+    entry = db.execute("SELECT actor, action, subject, details FROM audit_log "
+                       "ORDER BY id DESC").fetchone()  # fmt: skip
+    assert entry[:3] == ("samia", "grant.reinstate", amina)
+    assert json.loads(entry[3]) == {"skill": "decoupe-laser"}
+    with pytest.raises(Conflict, match="no suspended training to reinstate"):
+        grants.reinstate(db, amina, "decoupe-laser", actor="samia")
+
+
+def test_revoking_lets_a_running_session_end_unless_asked(db, fablab):
+    amina = fablab.person("Amina", "DEADBEEF", decoupe_laser=2)
+    grants.revoke(db, amina, "decoupe-laser", reason="Erreur", actor="claire")
+    change = db.execute("SELECT stop_now FROM grant_changes ORDER BY id DESC").fetchone()
+    assert not change[0]
+
+
+def test_the_purge_says_what_it_did_and_forgets_who_in_past_periods(db, fablab):
+    from web.domain import audit
+
+    amina = fablab.person("Amina", "DEADBEEF", decoupe_laser=2)
+    db.execute("INSERT INTO usage_people (period, scope, person_id) VALUES "
+               "('2026-W30', 'fablab', ?), ('2026-W35', 'fablab', ?), ('2026-W36', 'fablab', ?), "
+               "('2026-07', 'fablab', ?), ('2026-08', 'fablab', ?)", [amina] * 5)  # fmt: skip
+    old = "2026-07-01T10:00:00.000Z"
+    audit.record(db, "claire", "badge.assign", amina, uid="DEADBEEF")
+    db.execute("UPDATE audit_log SET at = ? WHERE action = 'badge.assign'", [old])
+    purge(db, datetime(2026, 9, 1, tzinfo=UTC), actor="cron")  # a Tuesday, in W36
+    kept = {row[0]: row[1] for row in db.execute("SELECT period, person_id FROM usage_people")}
+    # Periods over before the day before the limit: linked to nobody; the others, not yet.
+    assert [period for period, who in sorted(kept.items()) if who == amina] == [
+        "2026-08", "2026-W36"]  # fmt: skip
+    assert all(who.startswith("anon-") and len(who) == 17 for who in kept.values() if who != amina)
+    details = [json.loads(row[0]) for row in db.execute(
+        "SELECT details FROM audit_log WHERE action = 'badge.assign'")]  # fmt: skip
+    assert all(d["uid"] == "(purgé)" for d in details)
+    entry = db.execute("SELECT actor, details FROM audit_log WHERE action = 'purge'").fetchone()
+    assert entry[0] == "cron"
+    assert json.loads(entry[1]) == {"before": "2026-09-01T00:00:00.000Z", "events": 0,
+                                    "sessions": 0, "audit_scrubbed": len(details)}  # fmt: skip
+
+
+def test_a_finished_print_counts_once_for_its_person(db, fablab):
+    amina = fablab.person("Amina", "DEADBEEF", decoupe_laser=2)
+    laser = machines.get_machine(db, "laser")
+    session = str(uuid.uuid4())
+    ingest.ingest(db, laser, [
+        event("session_started", session=session, person=amina),
+        event("session_ended", session=session, reason="job_done"),
+    ])  # fmt: skip
+    ingest.ingest(db, laser, [event("job", state="progress", progress=50, session=session),
+                              event("job", state="done", file="cube.gcode", session=session),
+                              event("job", state="done", file="orphan.gcode"),
+                              event("job", state="done", session=str(uuid.uuid4()))])  # fmt: skip
+    assert db.execute("SELECT jobs FROM practice").fetchone()[0] == 1
+    job = json.loads(db.execute("SELECT job FROM sessions WHERE id = ?", [session]).fetchone()[0])
+    assert job == {"state": "done", "file": "cube.gcode"}
