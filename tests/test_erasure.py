@@ -4,6 +4,8 @@ import json
 import uuid
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import event
 from web.domain import events as ingest
 from web.domain import machines
@@ -67,6 +69,7 @@ def test_a_persons_data_as_pdf(logged_in, fablab):
     assert served.data.startswith(b"%PDF")
 
 
+@pytest.mark.slow
 def test_erasure_leaves_no_trace_anywhere_and_lasts_across_a_restore(tmp_path, db, db_path,
                                                                     fablab):  # fmt: skip
     """She trained and supervised others, was audited, had refusals and rejected events, was

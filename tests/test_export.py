@@ -181,6 +181,7 @@ def test_the_files_explain_themselves_and_type_their_cells(db, fablab, tmp_path,
     assert {header for _, header, _ in SUMMARY_COLUMNS} <= explained
 
 
+@pytest.mark.slow
 def test_libreoffice_opens_the_files_and_sums_a_column(db, fablab, tmp_path, agency):
     """Debian's LibreOffice, headless: the CSV's minutes and the XLSX's values are numbers
     (a SUM over them equals the total)."""

@@ -144,3 +144,20 @@ def test_a_tap_during_a_session_depends_on_the_machine_working():
     assert classify_tap(State.CHECKLIST, "granted", True, False, confirming=True) is (
         Input.TOUCH_CONFIRM
     )
+
+
+def test_every_transition_is_the_reviewed_one():
+    """The whole table against tests/data/station_transitions.json: a change to what the
+    station does in any state shows as a diff of that file, reviewed with the change (and
+    regenerated with the snippet in docs/testing.md)."""
+    import json
+    from pathlib import Path
+
+    reviewed = json.loads((Path(__file__).parent / "data" / "station_transitions.json").read_text())
+    built = {
+        f"{s.value} + {e.value}": {
+            "next": t.next.value, "actions": [a.value for a in t.actions], "reason": t.reason
+        }
+        for (s, e), t in _build().items()
+    }  # fmt: skip
+    assert built == reviewed

@@ -280,3 +280,118 @@ def test_a_finished_print_counts_once_for_its_person(db, fablab):
     assert db.execute("SELECT jobs FROM practice").fetchone()[0] == 1
     job = json.loads(db.execute("SELECT job FROM sessions WHERE id = ?", [session]).fetchone()[0])
     assert job == {"state": "done", "file": "cube.gcode"}
+
+
+def test_erasure_keeps_other_audit_details_and_records_itself(db, fablab):
+    from web.domain import audit
+    from web.domain.erasure import ledger_path
+
+    zenobie = fablab.person("Zénobie Quartzfeld", "5A7C3E91", decoupe_laser=2)
+    audit.record(db, "claire", "badge.note", zenobie, uid="5A7C3E91", skill="decoupe-laser",
+                 note="CAFEF00D")  # fmt: skip
+    erasure.erase(db, zenobie, actor="samia")
+    raw = db.execute("SELECT details FROM audit_log WHERE action = 'badge.note'").fetchone()[0]
+    assert json.loads(raw) == {"uid": "(effacé)", "skill": "decoupe-laser", "note": "CAFEF00D"}
+    last = db.execute("SELECT actor, action, subject FROM audit_log ORDER BY id DESC").fetchone()
+    assert tuple(last) == ("samia", "person.erase", zenobie)
+    line = json.loads(ledger_path(db).read_text().splitlines()[-1])
+    assert line["person"] == zenobie and line["at"].startswith(str(date.today().year))
+
+
+def test_a_database_in_memory_keeps_no_ledger():
+    from sqlite_utils import Database
+
+    from web.domain.erasure import ledger_path
+
+    assert ledger_path(Database(memory=True)) is None
+
+
+def test_a_short_name_is_scrubbed_as_a_word_only():
+    from web.domain.erasure import ERASED, _without
+
+    assert _without("Alimentation par Ali, vu par ALI.", "Ali") == (
+        f"Alimentation par {ERASED}, vu par {ERASED}.")  # fmt: skip
+    assert _without("Li, formée par Lise", "Li") == f"{ERASED}, formée par Lise"
+
+
+def test_credentials_say_why_they_were_withdrawn(db, fablab):
+    from web.domain import credentials, settings
+
+    settings.set_value(db, "public_url", "https://fablab.example.org", actor="test")
+    amina = fablab.person("Amina", "DEADBEEF", decoupe_laser=2, couture=2)
+    laser, sewing = (next(g["id"] for g in grants.history(db, amina) if g["skill"] == skill)
+                     for skill in ("decoupe-laser", "couture"))  # fmt: skip
+    first = credentials.issue(db, amina, laser, holder_name=None, actor="t")
+    second = credentials.issue(db, amina, sewing, holder_name=None, actor="t")
+    grants.suspend(db, amina, "decoupe-laser", reason="Consignes", actor="claire")
+    assert credentials.status_of(db, first.id).detail == "suspended"
+    change = db.execute("SELECT by, reason FROM grant_changes ORDER BY id DESC").fetchone()
+    assert tuple(change) == ("claire", "Consignes")
+    entry = db.execute("SELECT actor, action, subject, details FROM audit_log "
+                       "WHERE action = 'grant.suspended'").fetchone()  # fmt: skip
+    assert entry[:3] == ("claire", "grant.suspended", amina)
+    assert json.loads(entry[3]) == {"skill": "decoupe-laser", "reason": "Consignes",
+                                    "stop_now": False}  # fmt: skip
+    grants.reinstate(db, amina, "decoupe-laser", actor="claire")
+    assert db.execute("SELECT stop_now FROM grant_changes ORDER BY id DESC").fetchone()[0] == 0
+    erasure.erase(db, amina, actor="claire")
+    assert credentials.status_of(db, second.id).detail == "erased"
+    with pytest.raises(Exception, match="no current training"):
+        grants.suspend(db, fablab.person("Karim", "CAFEF00D"), "couture", reason="x", actor="t")
+
+
+def test_the_purge_scrubs_only_card_numbers_and_keeps_accents(db, fablab):
+    from web.domain import audit
+
+    amina = fablab.person("Amina", "DEADBEEF")
+    audit.record(db, "claire", "badge.note", amina, uid="DEADBEEF", other="CAFEF00D",
+                 note="Réglée")  # fmt: skip
+    db.execute("UPDATE audit_log SET at = '2026-01-01T00:00:00.000Z'")
+    purge(db, datetime(2026, 6, 1, tzinfo=UTC), actor="cron")
+    raw = db.execute("SELECT details FROM audit_log WHERE action = 'badge.note'").fetchone()[0]
+    assert json.loads(raw) == {"uid": "(purgé)", "other": "CAFEF00D", "note": "Réglée"}
+    assert "Réglée" in raw  # stored as written
+
+
+@pytest.mark.parametrize("text", ["ZZZZZZZZ", "ABC", "DEADBEE", ""])
+def test_is_uid_is_exact(text):
+    from common.uid import is_uid
+
+    assert is_uid(text) is False
+    assert is_uid("DEADBEEF") is True
+
+
+def test_the_access_list_reads_its_skill_settings_and_checklist():
+    from common.uid import BadgeHash
+    from kiosk.access import AccessList
+
+    item = {"icon": "eye", "text": {"fr": "Lunettes"}}
+    listed = AccessList(etag="e", machine={"name": "laser"}, badge_hash=BadgeHash(b"s" * 16),
+                        entries={}, skill={"checklist": [item, "bad", {"icon": "x"}],
+                                           "max_minutes": 90})  # fmt: skip
+    assert listed.checklist() == [item]
+    assert listed.setting("max_minutes", 60) == 90 and listed.setting("other", 7) == 7
+    bare = AccessList(etag="e", machine={"name": "laser"}, badge_hash=BadgeHash(b"s" * 16),
+                      entries={}, skill=None)  # fmt: skip
+    assert bare.checklist() == [] and bare.setting("max_minutes", 60) == 60
+
+
+def test_an_rdm6300_ignores_noise_between_frames():
+    from badge.decoders import Rdm6300Decoder
+
+    frame = Rdm6300Decoder.encode("1A2B3C4D5E")
+    assert Rdm6300Decoder().feed(frame + b"12AB" + frame) == ["1A2B3C4D5E"] * 2
+
+
+def test_a_keyboard_reader_reads_cards_back_to_back_and_drops_an_overlong_one():
+    from badge.decoders import EV_KEY, KEY_DOWN, KeyboardDecoder
+
+    def typed(text: str, start: float) -> list:
+        return [(EV_KEY, code, KEY_DOWN, start + n * 0.001)
+                for n, code in enumerate(KeyboardDecoder.key_codes(text))]  # fmt: skip
+
+    decoder = KeyboardDecoder()
+    assert decoder.feed(typed("DEADBEEF", 0) + typed("CAFEF00D", 0.05)) == ["DEADBEEF", "CAFEF00D"]
+    loose = KeyboardDecoder(read_uid=lambda text: text)
+    assert loose.feed(typed("1" * 26, 10)) == []  # longer than any card number: dropped
+    assert loose.feed(typed("1" * 25, 20)) == ["1" * 25]

@@ -97,20 +97,19 @@ def _scrub(db: Database, name: str) -> None:
 
 
 def _without(text: str, name: str) -> str:
-    """`text` with every spelling of `name` (capitals, accents) replaced."""
+    """`text` with every spelling of `name` (capitals, accents) replaced, as whole words only
+    ("Ali" goes, "Alimentation" stays)."""
     import re
 
     from web.db import fold
 
     folded, wanted = fold(text), fold(name)
-    # fold() keeps lengths for these scripts (it drops combining marks of a decomposed
-    # form, which NFC text does not have); if not, replace the name as written.
-    if len(folded) != len(text):
-        return re.sub(re.escape(name), ERASED, text, flags=re.IGNORECASE)
+    if len(folded) != len(text):  # fold() changed lengths (a decomposed form): as written
+        return re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", ERASED, text, flags=re.IGNORECASE)
     out, start = [], 0
-    while (at := folded.find(wanted, start)) >= 0:
-        out += [text[start:at], ERASED]
-        start = at + len(wanted)
+    for found in re.finditer(rf"(?<!\w){re.escape(wanted)}(?!\w)", folded):
+        out += [text[start : found.start()], ERASED]
+        start = found.end()
     return "".join([*out, text[start:]])
 
 
