@@ -395,3 +395,87 @@ def test_a_keyboard_reader_reads_cards_back_to_back_and_drops_an_overlong_one():
     loose = KeyboardDecoder(read_uid=lambda text: text)
     assert loose.feed(typed("1" * 26, 10)) == []  # longer than any card number: dropped
     assert loose.feed(typed("1" * 25, 20)) == ["1" * 25]
+
+
+def test_a_station_that_has_not_heard_of_an_erasure_cannot_bring_the_person_back(db, fablab):
+    amina = fablab.person("Amina", "DEADBEEF", decoupe_laser=2)
+    karim = fablab.person("Karim", "CAFEF00D", decoupe_laser=1)
+    laser = machines.get_machine(db, "laser")
+    erasure.erase(db, amina, actor="test")
+    started, supervised, ended = (str(uuid.uuid4()) for _ in range(3))
+    result = ingest.ingest(db, laser, [
+        event("session_started", session=started, person=amina),
+        event("session_started", session=supervised, person=karim, supervisor=amina),
+        event("session_ended", session=ended, person=amina, reason="badge_out"),
+    ])  # fmt: skip
+    reasons = [item["reason"] for item in result.rejected]
+    assert len(reasons) == 3, reasons
+    assert all(("unknown person" in r or "unknown supervisor" in r or "nobody known" in r)
+               for r in reasons), reasons  # fmt: skip
+    assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
+
+
+def test_a_session_keeps_its_level_and_checklist_as_sent(db, fablab):
+    amina = fablab.person("Amina", "DEADBEEF", decoupe_laser=2)
+    laser = machines.get_machine(db, "laser")
+    session = str(uuid.uuid4())
+    checklist = {"seconds": 12, "items": [{"text": "Lunettes mises, capot fermé", "seconds": 5}]}
+    ingest.ingest(db, laser, [event("session_started", session=session, person=amina, level=2,
+                                    checklist=checklist)])  # fmt: skip
+    row = db.execute("SELECT level, checklist FROM sessions WHERE id = ?", [session]).fetchone()
+    assert row[0] == 2 and json.loads(row[1]) == checklist and "capot fermé" in row[1]
+
+
+def test_every_doubt_about_a_session_is_kept_with_it(db, fablab):
+    """A start with a clock far off and a person not trained: both anomalies, each naming
+    the session, the event and the person."""
+    karim = fablab.person("Karim", "CAFEF00D")  # not trained on the laser
+    laser = machines.get_machine(db, "laser")
+    session = str(uuid.uuid4())
+    started = event("session_started", at=datetime.now(UTC) - timedelta(days=3),
+                    session=session, person=karim, level=2)  # fmt: skip
+    ended = event("session_ended", session=session, person=karim, reason="badge_out")
+    ingest.ingest(db, laser, [started, ended])
+    rows = db.execute("SELECT code, session_id, event_id, person_id FROM anomalies "
+                      "ORDER BY id").fetchall()  # fmt: skip
+    codes = {row[0] for row in rows}
+    assert len(codes) >= 2, codes
+    starts = [row for row in rows if row[2] == started["id"]]
+    assert starts and all(row[1] == session and row[3] == karim for row in starts)
+    assert all(row[1] == session and row[3] == karim for row in rows)
+
+
+def test_a_print_done_before_the_session_ends_counts_when_it_is_folded(db, fablab):
+    amina = fablab.person("Amina", "DEADBEEF", decoupe_laser=2)
+    laser = machines.get_machine(db, "laser")
+    session = str(uuid.uuid4())
+    ingest.ingest(db, laser, [
+        event("session_started", session=session, person=amina),
+        event("job", state="done", file="cube.gcode", session=session),
+        event("session_ended", session=session, reason="job_done"),
+    ])  # fmt: skip
+    assert db.execute("SELECT jobs FROM practice").fetchone()[0] == 1
+    failed = str(uuid.uuid4())
+    ingest.ingest(db, laser, [
+        event("session_started", session=failed, person=amina),
+        event("job", state="failed", file="cube.gcode", session=failed),
+        event("session_ended", session=failed, reason="job_done"),
+    ])  # fmt: skip
+    assert db.execute("SELECT jobs FROM practice").fetchone()[0] == 1  # a failed print: no
+
+
+def test_suspending_now_asks_the_machine_to_stop(db, fablab):
+    amina = fablab.person("Amina", "DEADBEEF", decoupe_laser=2)
+    grants.suspend(db, amina, "decoupe-laser", reason="Danger", stop_now=True, actor="claire")
+    assert db.execute("SELECT stop_now FROM grant_changes ORDER BY id DESC").fetchone()[0] == 1
+    with pytest.raises(Conflict) as refused:
+        grants.reinstate(db, fablab.person("Karim", "CAFEF00D"), "decoupe-laser", actor="t")
+    assert str(refused.value) == "there is no suspended training to reinstate"
+
+
+def test_a_two_letter_name_is_scrubbed_from_what_they_did_for_others(db, fablab):
+    li = fablab.person("Li", "DEADBEEF", decoupe_laser=3)
+    karim = fablab.person("Karim", "CAFEF00D")
+    grants.grant(db, karim, "decoupe-laser", level=1, by="Li", actor="test")
+    erasure.erase(db, li, actor="test")
+    assert grants.history(db, karim)[0]["granted_by"] == erasure.ERASED
