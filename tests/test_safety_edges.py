@@ -479,3 +479,40 @@ def test_a_two_letter_name_is_scrubbed_from_what_they_did_for_others(db, fablab)
     grants.grant(db, karim, "decoupe-laser", level=1, by="Li", actor="test")
     erasure.erase(db, li, actor="test")
     assert grants.history(db, karim)[0]["granted_by"] == erasure.ERASED
+
+
+def test_an_access_list_survives_its_trip_to_the_station_and_its_disk(tmp_path):
+    """Every field the station reads, from the JSON the hub sends to the file it keeps."""
+    from common.uid import BadgeHash
+    from kiosk.access import AccessList, AccessListStore, Entry
+
+    badge_hash = BadgeHash(b"s" * 16, n=16)
+    body = {
+        "machine": {"name": "laser", "out_of_service": False},
+        "skill": {"slug": "decoupe-laser"},
+        "badge_hash": badge_hash.describe(),
+        "badges": [
+            {"hash": badge_hash.of("DEADBEEF"), "person": "S1", "level": 3,
+             "first_name": "Amina", "supervisor": True, "valid_until": "2027-01-31",
+             "last_practice": "2026-11-02", "language": "ar", "hours": 12.5},
+            {"hash": badge_hash.of("CAFEF00D"), "person": "S2", "level": None},
+        ],
+        "fablab": {"contact": "Claire"},
+        "stop_now": ["S2"],
+        "calls_seen": [7],
+    }  # fmt: skip
+    store = AccessListStore(tmp_path)
+    store.save(body, "etag-1")
+    assert [path.name for path in tmp_path.iterdir()] == ["access-list.json"]
+    assert "Amina" in store.path.read_text(encoding="utf-8")
+    listed = store.load()
+    assert listed.etag == "etag-1" and listed.contact == "Claire"
+    assert listed.stop_now == frozenset({"S2"}) and listed.calls_seen == frozenset({"7"})
+    assert listed.lookup("DEADBEEF") == Entry(
+        person="S1", level=3, first_name="Amina", supervisor=True,
+        valid_until=date(2027, 1, 31), last_practice=date(2026, 11, 2), language="ar",
+        hours=12.5)  # fmt: skip
+    assert listed.lookup("CAFEF00D") == Entry(person="S2", level=None)
+    bare = AccessList.from_json({**body, "fablab": None, "stop_now": None, "calls_seen": None},
+                                None)  # fmt: skip
+    assert bare.contact == "" and bare.stop_now == frozenset() and bare.calls_seen == frozenset()
