@@ -19,8 +19,8 @@ from web.domain.errors import HubError, NotFound
 from web.domain.export import Week, build
 from web.domain.export_files import write
 from web.pages import bp
-from web.pages.forms import PartnerForm
 from web.pages.security import actor
+from web.pages.sharing_forms import PartnerForm
 
 
 @bp.get("/export")

@@ -8,7 +8,6 @@ from typing import Any
 from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -16,7 +15,6 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
-    HiddenField,
     IntegerField,
     PasswordField,
     RadioField,
@@ -24,7 +22,6 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import (
     DataRequired,
@@ -133,27 +130,6 @@ class StationSettingsForm(PageForm):
         _l("Langues que les machines peuvent parler (le français toujours)"),
         choices=station_language_choices,
     )
-
-
-class IdentityForm(PageForm):
-    """Who signs the credentials: the name and the address the public knows."""
-
-    fablab_name = StringField(
-        _l("Nom du fablab, tel qu'il figure sur les attestations"),
-        validators=[
-            DataRequired(message=REQUIRED),
-            Length(max=80, message=_l("80 caractères au plus.")),
-        ],
-    )
-    public_url = StringField(
-        _l("Adresse publique du hub (https://…), celle qu'un employeur peut ouvrir"),
-        validators=[DataRequired(message=REQUIRED), Length(max=200)],
-    )
-    logo = FileField(
-        _l("Logo (PNG ou JPEG, 300 Ko au plus ; laissez vide pour garder l'actuel)"),
-        validators=[FileAllowed(["png", "jpg", "jpeg"], _l("Une image PNG ou JPEG."))],
-    )
-    remove_logo = BooleanField(_l("Retirer le logo"))
 
 
 def _uid(form: FlaskForm, field: StringField) -> None:
@@ -283,46 +259,6 @@ class PresenceForm(PageForm):
 
 class EmptyForm(PageForm):
     """A button that changes something: only the CSRF token."""
-
-
-class RecogniseForm(PageForm):
-    """A credential from another fablab: its file, or its text or address pasted."""
-
-    upload = FileField(_l("Le fichier du badge (PDF, .jwt ou .json)"))
-    text = TextAreaField(
-        _l("Ou collez le badge (le texte qui commence par « eyJ ») ou l'adresse de sa page "
-           "de vérification"),
-        validators=[Length(max=20000)],
-    )  # fmt: skip
-
-
-class RecognitionForm(PageForm):
-    """What the verified credential becomes here."""
-
-    token = HiddenField(validators=[DataRequired()])
-    skill = SelectField(_l("Compétence de ce fablab"), validators=[DataRequired(REQUIRED)])
-    level = SelectField(_l("Niveau reconnu"), choices=LEVELS)
-
-
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$"
-
-
-class PartnerForm(PageForm):
-    slug = StringField(
-        _l("Nom court, pour les fichiers (minuscules et tirets, ex. mission-locale)"),
-        validators=[
-            DataRequired(REQUIRED),
-            Regexp(SLUG_PATTERN, message=_l("3 à 40 minuscules, chiffres et tirets.")),
-        ],
-    )
-    name = StringField(_l("Nom du partenaire"), validators=[DataRequired(REQUIRED), Length(max=80)])
-
-
-class TrustForm(PageForm):
-    url = StringField(
-        _l("Adresse du hub de l'autre fablab (https://…)"),
-        validators=[DataRequired(REQUIRED), Length(max=200)],
-    )
 
 
 class SkillForm(PageForm):

@@ -16,8 +16,9 @@ from web.domain import recognition
 from web.domain.errors import Invalid, NotFound
 from web.domain.people import get_person
 from web.pages import bp
-from web.pages.forms import LEVELS, EmptyForm, RecogniseForm, RecognitionForm, TrustForm
+from web.pages.forms import LEVELS, EmptyForm
 from web.pages.security import actor
+from web.pages.sharing_forms import RecogniseForm, RecognitionForm, TrustForm
 
 REFUSALS = {
     "malformed": _l("Ce n'est pas un badge numérique lisible. Joignez le fichier du badge (PDF "

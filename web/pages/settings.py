@@ -16,8 +16,9 @@ from web.app import get_db
 from web.domain import identity, settings
 from web.domain.errors import Invalid
 from web.pages import bp
-from web.pages.forms import IdentityForm, StationSettingsForm
+from web.pages.forms import StationSettingsForm
 from web.pages.security import actor
+from web.pages.sharing_forms import IdentityForm
 
 
 @bp.route("/reglages", methods=["GET", "POST"])
