@@ -39,7 +39,6 @@ class Outbox:
         """`max_bytes` caps the file (SQLite's page limit): a full outbox refuses new events
         cleanly (sqlite3.Error) instead of filling the SD card; acknowledged events free room.
         `connect`: how to open the file (the power-cut test opens it through its own VFS)."""
-        self.path = path
         connect = connect or _connect
         self._db = connect(path)
         self._lock = threading.Lock()

@@ -7,50 +7,25 @@ goes too."""
 from __future__ import annotations
 
 import contextlib
-import random
 from pathlib import Path
 from typing import Any
 
 import apsw
+
+from tests import sqlite_power_cut as synced
 
 
 class PowerCut(Exception):
     pass
 
 
-class Disk:
-    """The files' synced images, and the moment the power goes."""
+class Disk(synced.Disk):
+    """tests/sqlite_power_cut.py's disk, failing as APSW wants: by raising."""
 
-    def __init__(self, rng: random.Random, max_operations: int) -> None:
-        self.synced: dict[str, bytes | None] = {}  # None: never synced (a power cut loses it)
-        self.left = rng.randint(1, max_operations)
-        self.dead = False
-
-    def tick(self) -> None:
-        if self.dead:
-            raise apsw.IOError("the power is off")
-        self.left -= 1
-        if self.left <= 0:
-            self.dead = True
+    def tick(self, what: str = "") -> bool:
+        if not super().tick(what):
             raise apsw.IOError("power cut")
-
-    def opened(self, path: str) -> None:
-        if path not in self.synced:
-            file = Path(path)
-            self.synced[path] = file.read_bytes() if file.exists() else None
-
-    def sync(self, path: str) -> None:
-        self.synced[path] = Path(path).read_bytes()
-
-    def restore(self) -> None:
-        """Power back: each file as last synced; never-synced files gone; no -shm."""
-        for path, image in self.synced.items():
-            file = Path(path)
-            if image is None:
-                file.unlink(missing_ok=True)
-            else:
-                file.write_bytes(image)
-            Path(f"{path}-shm").unlink(missing_ok=True)
+        return True
 
 
 class PowerCutVFS(apsw.VFS):

@@ -16,6 +16,7 @@ import pytest
 
 from kiosk.outbox import Outbox, new_event
 from tests.power_cut import Connection, Disk, PowerCutVFS
+from tests.sqlite_power_cut import synced_then_unsynced
 
 CUTS = 200
 SEED = 20261130
@@ -101,12 +102,7 @@ def test_the_power_cut_disk_really_throws_unsynced_writes_away(tmp_path):
     vfs = PowerCutVFS(disk, "powercut-check")
     path = tmp_path / "plain.db"
     connection = Connection(path, vfs.name)
-    connection.execute("PRAGMA journal_mode = WAL")
-    connection.execute("PRAGMA synchronous = FULL")
-    connection.execute("CREATE TABLE t (x)")
-    connection.execute("INSERT INTO t VALUES (1)")  # synced (FULL)
-    connection.execute("PRAGMA synchronous = OFF")
-    connection.execute("INSERT INTO t VALUES (2)")  # never synced
+    synced_then_unsynced(connection)
     disk.dead = True  # the power goes now, the connection still open
     disk.restore()
     rows = sqlite3.connect(path).execute("SELECT x FROM t").fetchall()
