@@ -55,6 +55,25 @@ def hub_event_ids(db, machine: str) -> set[str]:
         f"AND e.type IN ({marks})", [machine, *COUNTED])}  # fmt: skip
 
 
+def kept_events(kiosk: KioskProcess) -> set[str]:
+    """Every event the station's outbox committed (FABLAB_LOG_LEVEL=DEBUG), heartbeats aside
+    (the hub keeps only the newest, not as an event)."""
+    return set(re.findall(r"kept (?!heartbeat )\S+ (\S+)", "".join(kiosk.log)))
+
+
+def assert_hub_holds_exactly(db, machine: str, kiosk: KioskProcess) -> None:
+    """Whatever the station kept is at the hub once, nothing else is, nothing was rejected,
+    and nothing is left in the outbox (the station hands it over as it stops)."""
+    assert outbox_depth(kiosk) == 0
+    kept = kept_events(kiosk)
+    assert len(kept) > 3, kept  # the drill did work, and logged it
+    held = {row[0] for row in db.execute(
+        "SELECT e.id FROM events e JOIN machines m ON m.id = e.machine_id WHERE m.name = ?",
+        [machine])}  # fmt: skip
+    assert held == kept, f"missing {kept - held}, never kept {held - kept}"
+    assert "rejected" not in (kiosk.directory.parent / "hub.log").read_text()
+
+
 def hub_refusals(db, machine: str) -> int:
     return db.execute(
         "SELECT count(*) FROM events e JOIN machines m ON m.id = e.machine_id"
@@ -219,7 +238,7 @@ def test_a_serial_reader_unplugged_and_plugged_back(tmp_path, hub, residents):
         fablab,
         reader=f'kind = "serial"\nport = "{port.path}"\ngap = 0.2\n',
     )
-    kiosk.start().ready()  # fmt: skip
+    kiosk.start(env=DEBUG).ready()
     try:
         port.present("1A2B3C4D5E")
         kiosk.wait_for(r"decision granted")
@@ -239,6 +258,7 @@ def test_a_serial_reader_unplugged_and_plugged_back(tmp_path, hub, residents):
                what="the reader fault at the hub")  # fmt: skip
     rows = hub_sessions(db, "laser")
     assert [row["end_reason"] for row in rows] == ["badge_out", "shutdown"]
+    assert_hub_holds_exactly(db, "laser", kiosk)
 
 
 def test_octoprint_killed_mid_print_and_back(tmp_path, hub, residents, octoprint):
@@ -251,7 +271,7 @@ def test_octoprint_killed_mid_print_and_back(tmp_path, hub, residents, octoprint
     kiosk = KioskProcess(tmp_path / "kiosk-printer", url, token,
                          machine=f'kind = "printer"\nurl = "{octoprint.url}"\n'
                                  f'api_key = "{octoprint.api_key}"\n')  # fmt: skip
-    kiosk.start().ready()
+    kiosk.start(env=DEBUG).ready()
     try:
         assert kiosk.decide("0A0B0C0D") == "granted"
         kiosk.wait_for(r"machine unlocked for session")
@@ -275,3 +295,4 @@ def test_octoprint_killed_mid_print_and_back(tmp_path, hub, residents, octoprint
     assert jobs[0] == "started" and "failed" in jobs
     first, second = hub_sessions(db, "imprimante")
     assert first["end_reason"] == "fault" and second["end_reason"] == "shutdown"
+    assert_hub_holds_exactly(db, "imprimante", kiosk)

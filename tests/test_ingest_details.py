@@ -58,6 +58,18 @@ def test_a_refusal_says_what_is_wrong_and_where(db, fablab, raw, reason):
         assert rejected["id"] == raw["id"]  # the station knows which one to drop
 
 
+def test_a_session_started_twice_is_refused_by_the_events_id(db, fablab):
+    laser = machines.get_machine(db, "laser")
+    sophie = fablab.person("Sophie", decoupe_laser=2)
+    session = str(uuid.uuid4())
+    first, again = (event("session_started", session=session, person=sophie, level=2)
+                    for _ in range(2))  # fmt: skip
+    result = ingest.ingest(db, laser, [first, again])
+    assert result.accepted == [first["id"]]
+    assert result.rejected == [{"index": 1, "id": again["id"],
+                                "reason": f"session {session} has already started"}]  # fmt: skip
+
+
 def test_an_event_naming_its_own_machine_is_taken(db, fablab):
     laser = machines.get_machine(db, "laser")
     mine = {**event("denied", reason="not_trained"), "machine": "laser"}
@@ -159,6 +171,16 @@ def test_an_end_from_a_clock_ahead_is_kept_with_its_session_event_and_person(db,
     assert db.execute("SELECT count(*) FROM practice").fetchone()[0] == 0  # held back
 
 
+def test_an_end_whose_start_never_came_is_still_the_persons(db, fablab):
+    """Their data export and their erasure find it by person, like any other session."""
+    laser = machines.get_machine(db, "laser")
+    sophie = fablab.person("Sophie", decoupe_laser=2)
+    end = hub_event("session_ended", NOW, session=str(uuid.uuid4()), person=sophie,
+                    reason="badge_out")  # fmt: skip
+    sessions.apply_ended(db, laser, end)
+    assert db.execute("SELECT person_id, started_at FROM sessions").fetchone() == (sophie, None)
+
+
 def test_a_held_session_is_not_folded_even_when_its_end_is_fine(db, fablab):
     laser = machines.get_machine(db, "laser")
     sophie = fablab.person("Sophie", decoupe_laser=2)
@@ -205,9 +227,11 @@ def test_a_new_training_replaces_the_old_one_says_why_and_withdraws_its_credenti
 def test_an_older_training_cannot_replace_a_newer_one(db, fablab):
     sophie = fablab.person("Sophie")
     grants.grant(db, sophie, "decoupe-laser", level=2, on=date.today(), actor="claire")
-    with pytest.raises(Conflict, match="a more recent training of this skill is recorded"):
+    with pytest.raises(Conflict) as refused:
         grants.grant(db, sophie, "decoupe-laser", level=3,
                      on=date.today() - timedelta(days=10), actor="claire")  # fmt: skip
+    assert str(refused.value) == ("a more recent training of this skill is recorded: an older "
+                                  "one cannot replace it")  # fmt: skip
     other = fablab.person("Karim")  # someone else's newer training is not in the way
     grants.grant(db, other, "decoupe-laser", level=2, on=date.today() - timedelta(days=10),
                  actor="claire")  # fmt: skip

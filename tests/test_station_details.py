@@ -105,7 +105,8 @@ def test_every_refusal_names_the_badge_and_whom_it_knows():
 
 
 def test_the_entrance_welcomes_every_registered_person():
-    assert decide(listed(kind="checkin"), "AAAAAAAA", TODAY).code == "granted"
+    welcome = decide(listed(kind="checkin"), "AAAAAAAA", TODAY)
+    assert (welcome.code, welcome.uid, welcome.entry.person) == ("granted", "AAAAAAAA", "P1")
     assert decide(listed(kind="laser"), "AAAAAAAA", TODAY).code == "not_trained"
     assert decide(listed(kind="checkin"), "99999999", TODAY).code == "unknown_badge"
 
@@ -162,6 +163,14 @@ def test_waiting_for_events_returns_at_once_when_there_are_some(tmp_path):
     outbox.appended.wait = lambda timeout=None: waited.set()  # a wait would be seen here
     outbox.wait_for_events(30)
     assert not waited.is_set()
+
+
+def test_waiting_for_events_on_an_empty_outbox_gives_up_at_its_timeout(tmp_path):
+    outbox = Outbox(tmp_path / "outbox.db")
+    shipper = threading.Thread(target=outbox.wait_for_events, args=(0.01,), daemon=True)
+    shipper.start()
+    shipper.join(timeout=10)  # a deadline, not a measure: it returns long before
+    assert not shipper.is_alive()
 
 
 def test_waiting_for_events_waits_until_one_is_written(tmp_path):
