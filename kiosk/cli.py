@@ -38,6 +38,9 @@ def _load_config(config_path: str | None) -> Any:
         raise click.ClickException(f"configuration: {error}") from None
 
 
+STOP_DEADLINE = 25.0  # seconds; the longest clean stop: the hub's and OctoPrint's 10 s timeouts
+
+
 @main.command()
 @click.pass_obj
 def run(config_path: str | None) -> None:
@@ -55,8 +58,21 @@ def run(config_path: str | None) -> None:
         level=os.environ.get("FABLAB_LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    import faulthandler
+
+    # `kill -USR1 <pid>`: every thread's stack on stderr (the journal), to see where a
+    # station that does not stop is stuck.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     station = Station(_load_config(config_path))
-    signal.signal(signal.SIGTERM, lambda *_: station.stop())
+
+    def stop(*_: object) -> None:
+        station.stop()
+        # A stop that hangs (a peer that accepts and never answers...) must not leave the
+        # process behind: after STOP_DEADLINE, every thread's stack on stderr, then exit 1
+        # (systemd's ExecStopPost locks the machine; the relay was switched off first).
+        faulthandler.dump_traceback_later(STOP_DEADLINE, exit=True)
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         station.run()
     except KeyboardInterrupt:

@@ -227,7 +227,7 @@ def register(disk: Disk, name: str, default: bool = True) -> Shim:
         raise Unavailable(f"could not register the VFS {name}")
     try:  # proof that Python's sqlite3 sees it: a URI naming a VFS it does not know fails
         sqlite3.connect(f"file:probe?vfs={name}&mode=memory", uri=True).close()
-    except sqlite3.OperationalError as problem:
+    except Exception as problem:  # whatever it is, the shim must not stay the default
         shim.unregister()
         why = f"Python's sqlite3 does not see a VFS registered by ctypes: {problem}"
         raise Unavailable(why) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -18,6 +19,7 @@ import requests
 
 from demo.processes import alive, start_time
 from tests.servers import BIN, free_port
+from tests.stations import wait_until
 
 
 def free_ports(count: int = 3) -> int:
@@ -208,11 +210,33 @@ def _recorded_children(directory) -> list[dict]:
     return recorded
 
 
-def _none_alive(recorded: list[dict], timeout: float = 30) -> None:
+def _none_alive(recorded: list[dict], directory=None, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
-    while still := [e["name"] for e in recorded if alive(e["pid"], e["started"])]:
-        assert time.monotonic() < deadline, f"still running after the demo died: {still}"
+    while still := [e for e in recorded if alive(e["pid"], e["started"])]:
+        if time.monotonic() > deadline:
+            pytest.fail(f"still running after the demo died: {[e['name'] for e in still]}"
+                        + _where_stuck(still, directory))  # fmt: skip
         time.sleep(0.1)
+
+
+def _where_stuck(stuck: list[dict], directory) -> str:
+    """Each stuck station's threads (it dumps them on SIGUSR1) and the end of its log."""
+    if directory is None:
+        return ""
+    told = []
+    for entry in stuck:
+        log = directory / "logs" / f"{entry['name']}.log"
+        before = log.stat().st_size if log.exists() else 0
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(entry["pid"], signal.SIGUSR1)
+        with contextlib.suppress(AssertionError):
+            wait_until(
+                lambda log=log, before=before: log.exists() and log.stat().st_size > before,
+                timeout=5,
+            )
+        tail = log.read_text(errors="replace")[-4000:] if log.exists() else "(no log)"
+        told.append(f"\n--- {entry['name']} ---\n{tail}")
+    return "".join(told)
 
 
 @pytest.mark.slow
@@ -221,7 +245,7 @@ def test_killing_the_demo_with_sigkill_leaves_no_process_behind(demo):
     recorded = _recorded_children(demo.directory)
     demo.process.kill()  # no handler runs: only the children's parent-death signal
     demo.process.wait(timeout=10)
-    _none_alive(recorded)
+    _none_alive(recorded, demo.directory)
 
 
 @pytest.mark.slow

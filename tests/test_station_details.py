@@ -88,8 +88,39 @@ def test_a_damaged_access_list_says_so(tmp_path):
     store.path.write_text("[1, 2]", encoding="utf-8")
     with pytest.raises(AccessListInvalid, match=r"access-list.json is damaged$"):
         store.load()
-    with pytest.raises(AccessListInvalid, match=r"^not an access list: KeyError\('machine'\)"):
+    with pytest.raises(AccessListInvalid, match=r"^not an access list: KeyError\('machine'\)$"):
         AccessList.from_json({"skill": {}}, None)
+
+
+LEGACY_LOCALE = {"LC_ALL": "C", "LANG": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+# ASCII itself: the child reads its command line in the legacy locale too.
+ROUND_TRIP = r"""
+import sys
+from pathlib import Path
+from common.uid import BadgeHash
+from kiosk.access import AccessListStore
+store = AccessListStore(Path(sys.argv[1]))
+body = {"machine": {"name": "poste"}, "badges": [], "badge_hash": BadgeHash(b"s" * 16).describe(),
+        "skill": {"name": "D\u00e9coupe laser", "checklist": ["\u062a\u062d\u0642\u0642"]}}
+store.save(body, '"e"')
+assert store.load().skill["name"] == "D\u00e9coupe laser"
+print(__import__("locale").getpreferredencoding(False))
+"""
+
+
+def test_a_station_whose_system_is_not_set_to_utf8_still_keeps_its_list(tmp_path):
+    """A Pi left in a legacy (ASCII) locale: the saved list is UTF-8 whatever the locale."""
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", ROUND_TRIP, str(tmp_path)], text=True,
+                          capture_output=True, env={**os.environ, **LEGACY_LOCALE},
+                          check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "ANSI_X3.4-1968" in done.stdout  # the child really ran in ASCII
+    loaded = AccessListStore(tmp_path)
+    assert loaded.path.read_text(encoding="utf-8").count("Découpe laser") == 1
 
 
 # --- what a decision carries ----------------------------------------------------------------
@@ -149,11 +180,21 @@ def test_an_event_the_disk_refuses_is_reported_and_not_kept(tmp_path, caplog):
     assert outbox.peek() == [] and outbox.journal_get("session") is None
 
 
-def test_the_shipper_sends_a_hundred_at_a_time_by_default(tmp_path):
+def test_the_outbox_hands_over_a_hundred_events_at_a_time_by_default(tmp_path):
     outbox = Outbox(tmp_path / "outbox.db")
     for _ in range(101):
         outbox.append(new_event("denied", reason="not_trained"))
     assert len(outbox.peek()) == 100
+
+
+def test_an_event_takes_its_own_size_in_the_capped_outbox(tmp_path):
+    """Written as UTF-8, not as \\u escapes (six bytes for each Arabic letter instead of two):
+    the outbox's cap is counted in bytes."""
+    outbox = Outbox(tmp_path / "outbox.db")
+    made = new_event("report", category="other", note="تحقق من التهوية")
+    outbox.append(made)
+    (body,) = outbox._db.execute("SELECT body FROM outbox").fetchone()
+    assert "تحقق من التهوية" in body
 
 
 def test_waiting_for_events_returns_at_once_when_there_are_some(tmp_path):
