@@ -65,9 +65,15 @@ def revocation_through_the_pages(url: str, token: str, db_path: Path, residents,
         csrf = CSRF.search(browser.get(f"{url}/personnes/{person}", timeout=5).text)[1]
         before = station.access.etag
         began = time.perf_counter()
-        browser.post(f"{url}/personnes/{person}/formations/laser/retirer", timeout=5,
-                     data={"csrf_token": csrf, "reason": "bench"})  # fmt: skip
+        done = browser.post(f"{url}/personnes/{person}/formations/laser/retirer", timeout=5,
+                            data={"csrf_token": csrf, "reason": "bench", "when": "end",
+                                  "confirmed": "yes"})  # fmt: skip
+        if "C&#39;est fait" not in done.text and "C'est fait" not in done.text:
+            raise RuntimeError(f"the revocation was not taken ({done.status_code})")
+        deadline = time.monotonic() + 10
         while station.access.etag == before:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the station did not get the new list within 10 s")
             time.sleep(0.0005)
         samples.append((time.perf_counter() - began) * 1000)
     station.stop()
