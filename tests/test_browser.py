@@ -99,7 +99,8 @@ def test_a_facilitators_day(tmp_path, site):
                 break
             assert time.monotonic() < deadline, "the Today page never showed the session"
             time.sleep(0.5)
-        assert page.get_by_text("Fatou N.").first.is_visible()
+        # The machines' section is redrawn live: wait for it to show her, not a single look.
+        page.locator(".status-in_use").get_by_text("Fatou N.").wait_for(timeout=10000)
         assert serious(page) == []
         shoot(page, "today")
         for path in (f"/personnes/{person_id}/parcours", "/export", "/personnes", "/machines",
